@@ -1,1 +1,38 @@
-//! placeholder
+//! FerroMQ's message store: an append-only, checksummed journal with group commit.
+//!
+//! The journal stores opaque payloads under string keys and knows nothing about messages,
+//! destinations or subscriptions; the broker core owns what the keys and bytes mean. It
+//! offers one atomic operation, [`Journal::append`] of a batch of [`Op`]s, and gives the
+//! whole live state back once, from [`Journal::open`], as [`Recovered`].
+//!
+//! Layout of the crate, from bytes up:
+//! - `record`: the sans-IO framing of a segment (header, checksummed records).
+//! - `op`: the sans-IO encoding of a batch of ops inside one record.
+//! - `index`: which (key, seq) and which meta keys are live, and in which segment.
+//! - `segment`: segment files on disk (naming, creating, appending, rolling).
+//! - `recovery`: replaying segments at open, truncating a torn tail.
+//! - `compaction`: rewriting the live state into fresh segments at open.
+//! - `writer`: the single writer thread (group commit, deletion of dead segments).
+//! - `journal`: the public handle and the [`Durable`] future.
+//!
+//! The on-disk format and the invariant that keeps deletion safe are described in
+//! `ARCHITECTURE.md` next to this crate's `Cargo.toml`.
+
+mod compaction;
+mod config;
+mod error;
+mod index;
+mod journal;
+mod lock;
+mod op;
+mod record;
+mod recovery;
+mod segment;
+mod stats;
+mod writer;
+
+pub use config::{JournalConfig, LockMode, SyncMode};
+pub use error::JournalError;
+pub use journal::{Durable, Journal, Recovered};
+pub use op::Op;
+pub use stats::{JournalStats, RecoveryStats};

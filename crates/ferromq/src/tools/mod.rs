@@ -4,6 +4,15 @@ pub mod bench;
 pub mod consumer;
 pub mod producer;
 
+mod bench_report;
+mod bench_tasks;
+mod conn;
+mod message;
+mod send;
+mod seq;
+mod stats;
+mod target;
+
 use std::future::Future;
 use std::process::ExitCode;
 
@@ -13,7 +22,10 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = anyhow::Result<ExitCode>>,
 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");

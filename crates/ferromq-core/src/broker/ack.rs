@@ -1,0 +1,171 @@
+//! Acknowledgements and what follows from them: consumption, redelivery, expiry and
+//! dead-lettering.
+
+use std::sync::Arc;
+
+use ferromq_journal::Op;
+
+use super::queue::{Entry, SpaceRole};
+use super::state::State;
+use super::transaction::TransactionAck;
+use super::{AckKind, ConnectionId, ConsumerId, CoreError};
+use crate::destination::Destination;
+use crate::message::PropertyValue;
+use crate::record::encode_message;
+
+/// The property ActiveMQ sets on dead-lettered messages to say why.
+pub const DLQ_CAUSE_PROPERTY: &str = "dlqDeliveryFailureCause";
+/// Where a dead-lettered message was first sent.
+pub const ORIGINAL_DESTINATION_PROPERTY: &str = "originalDestination";
+
+impl State {
+    pub fn ack(
+        &mut self,
+        conn: ConnectionId,
+        consumer_id: ConsumerId,
+        tag: u64,
+        kind: AckKind,
+        transaction: Option<String>,
+    ) -> Result<(), CoreError> {
+        let consumer =
+            self.consumers.get_mut(&consumer_id).filter(|c| c.conn == conn).ok_or(CoreError::UnknownConsumer(consumer_id))?;
+        if consumer.in_flight.get(&tag).is_none_or(|held| held.in_transaction) {
+            return Err(CoreError::UnknownAck(tag));
+        }
+        let tags: Vec<u64> = match kind {
+            AckKind::Cumulative => {
+                consumer.in_flight.range(..=tag).filter(|(_, held)| !held.in_transaction).map(|(t, _)| *t).collect()
+            }
+            AckKind::Individual | AckKind::Nack => vec![tag],
+        };
+        let spaces = consumer.spaces.clone();
+        if let Some(name) = transaction {
+            let connection = self.connections.get_mut(&conn).ok_or(CoreError::ShuttingDown)?;
+            let open = connection.transactions.get_mut(&name).ok_or(CoreError::UnknownTransaction(name))?;
+            for tag in &tags {
+                if let Some(held) = consumer.in_flight.get_mut(tag) {
+                    held.in_transaction = true;
+                    consumer.acked_in_transaction += 1;
+                    open.acks.push(TransactionAck { consumer: consumer_id, tag: *tag, kind });
+                }
+            }
+        } else {
+            for tag in tags {
+                self.settle(consumer_id, tag, kind);
+            }
+        }
+        self.dirty.extend(spaces);
+        Ok(())
+    }
+
+    /// Applies an acknowledgement to one in-flight delivery.
+    pub fn settle(&mut self, consumer_id: ConsumerId, tag: u64, kind: AckKind) {
+        let Some(consumer) = self.consumers.get_mut(&consumer_id) else { return };
+        let Some(held) = consumer.in_flight.remove(&tag) else { return };
+        if held.in_transaction {
+            consumer.acked_in_transaction = consumer.acked_in_transaction.saturating_sub(1);
+        }
+        match kind {
+            AckKind::Nack => self.redeliver(held.space, held.entry, "the consumer refused it (NACK)"),
+            AckKind::Individual | AckKind::Cumulative => self.consume(&held.space, held.entry),
+        }
+    }
+
+    /// A message is done with: free its memory and remove it from the store.
+    pub fn consume(&mut self, key: &str, entry: Entry) {
+        if let Some(space) = self.spaces.get_mut(key) {
+            space.release(entry.size);
+            space.stats.dequeued += 1;
+        }
+        self.forget(key, &entry);
+    }
+
+    fn forget(&mut self, key: &str, entry: &Entry) {
+        self.memory = self.memory.saturating_sub(entry.size);
+        self.memory_released = true;
+        if entry.stored {
+            self.deferred_ops.push(Op::Remove { key: key.to_owned(), seq: entry.seq });
+        }
+    }
+
+    /// Puts an unacknowledged message back, or dead-letters it once it has been delivered
+    /// more than `max_redeliveries` times after the first.
+    pub fn redeliver(&mut self, key: String, entry: Entry, cause: &str) {
+        if entry.deliveries > self.config.max_redeliveries {
+            let cause = format!("delivery attempts exceeded the redelivery limit of {}: {cause}", self.config.max_redeliveries);
+            self.dead_letter(&key, entry, &cause);
+            return;
+        }
+        match self.spaces.get_mut(&key) {
+            Some(space) => {
+                space.requeue(entry);
+                self.dirty.insert(key);
+            }
+            // The space went away with its owner (temporary queue, subscription): so does the
+            // message, as it would have with the space.
+            None => self.forget(&key, &entry),
+        }
+    }
+
+    /// An expired message is never delivered; persistent ones go to the dead-letter queue as
+    /// in ActiveMQ, non-persistent ones are dropped.
+    pub fn expire(&mut self, key: &str, entry: Entry) {
+        if let Some(space) = self.spaces.get_mut(key) {
+            space.stats.expired += 1;
+        }
+        if entry.message.persistent {
+            self.dead_letter(key, entry, "the message expired");
+        } else {
+            if let Some(space) = self.spaces.get_mut(key) {
+                space.release(entry.size);
+            }
+            self.forget(key, &entry);
+        }
+    }
+
+    /// Moves a message into its dead-letter queue; the removal and the new copy reach the
+    /// journal in the same batch, so a crash leaves it in exactly one of the two.
+    pub fn dead_letter(&mut self, key: &str, entry: Entry, cause: &str) {
+        let origin = entry.message.destination.clone();
+        let dlq_name = self.config.dead_letter.queue_for(origin.name());
+        let Ok(dlq) = Destination::queue(dlq_name.clone()) else {
+            tracing::error!(dlq = %dlq_name, "invalid dead-letter queue name; dropping message");
+            self.consume(key, entry);
+            return;
+        };
+        let from_dlq = self.spaces.get(key).is_some_and(|space| space.role == SpaceRole::Queue && space.destination == dlq);
+        if from_dlq {
+            // Failing again inside the DLQ: keep it there for an operator, with a fresh count.
+            let mut entry = entry;
+            entry.deliveries = 0;
+            if let Some(space) = self.spaces.get_mut(key) {
+                space.requeue(entry);
+            }
+            return;
+        }
+        tracing::info!(destination = %origin, dlq = %dlq, message_id = %entry.message.id, cause, "message dead-lettered");
+        if let Some(space) = self.spaces.get_mut(key) {
+            space.release(entry.size);
+            space.stats.dead_lettered += 1;
+        }
+        self.forget(key, &entry);
+        let mut message = (*entry.message).clone();
+        message.destination = dlq.clone();
+        message.expiration = 0;
+        message.properties.retain(|(name, _)| name != DLQ_CAUSE_PROPERTY && name != ORIGINAL_DESTINATION_PROPERTY);
+        message.properties.push((DLQ_CAUSE_PROPERTY.to_owned(), PropertyValue::String(cause.to_owned())));
+        message.properties.push((ORIGINAL_DESTINATION_PROPERTY.to_owned(), PropertyValue::String(origin.key())));
+        let dlq_key = self.queue_space(&dlq, None);
+        let seq = self.next_seq();
+        let stored = message.persistent && self.journal.is_some();
+        if stored {
+            self.deferred_ops.push(Op::Put { key: dlq_key.clone(), seq, payload: encode_message(&message) });
+        }
+        let new_entry = Entry::new(seq, Arc::new(message), stored);
+        self.memory += new_entry.size;
+        if let Some(space) = self.spaces.get_mut(&dlq_key) {
+            space.enqueue(new_entry);
+        }
+        self.dirty.insert(dlq_key);
+    }
+}

@@ -1,0 +1,213 @@
+//! The protocol adapters' side of the core: a cheap [`BrokerHandle`] and one [`Session`] per
+//! client connection. Every method is a command on the core's bounded channel.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ferromq_journal::Durable;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    AckKind, Command, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError, Outbound, SendOutcome,
+    TransactionAction,
+};
+use crate::message::Message;
+
+/// A cloneable way into the core.
+#[derive(Debug, Clone)]
+pub struct BrokerHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+impl BrokerHandle {
+    pub(crate) fn new(commands: mpsc::Sender<Command>) -> Self {
+        BrokerHandle { commands }
+    }
+
+    /// Registers a client connection.
+    ///
+    /// # Errors
+    /// The client id is already connected, or the core has stopped.
+    pub async fn connect(&self, request: ConnectRequest) -> Result<Session, CoreError> {
+        let (outbound_tx, outbound) = mpsc::channel(request.outbound_capacity.max(1));
+        let wake = Arc::new(AtomicBool::new(false));
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Connect { request, outbound: outbound_tx, wake: Arc::clone(&wake), reply };
+        send(&self.commands, command).await?;
+        let id = answer.await.map_err(|_| CoreError::ShuttingDown)??;
+        Ok(Session { id, commands: self.commands.clone(), outbound, wake, closed: false })
+    }
+
+    /// Asks the core to stop; resolves once it has flushed and closed the store.
+    pub async fn shutdown(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.commands.send(Command::Shutdown { reply }).await.is_ok() {
+            // An error here means the core already stopped, which is what we wanted.
+            let _ = done.await;
+        }
+    }
+}
+
+/// One client connection's link to the core.
+#[derive(Debug)]
+pub struct Session {
+    id: ConnectionId,
+    commands: mpsc::Sender<Command>,
+    outbound: mpsc::Receiver<Outbound>,
+    wake: Arc<AtomicBool>,
+    closed: bool,
+}
+
+impl Session {
+    /// The core's id for this connection.
+    pub fn id(&self) -> ConnectionId {
+        self.id
+    }
+
+    /// Waits for the next delivery or close notice. Cancel safe.
+    pub async fn next_outbound(&mut self) -> Option<Outbound> {
+        self.outbound.recv().await
+    }
+
+    /// Takes a delivery that is already waiting, without blocking.
+    pub fn try_next_outbound(&mut self) -> Option<Outbound> {
+        self.outbound.try_recv().ok()
+    }
+
+    /// Call after writing everything [`Session::next_outbound`] had: if the core found the
+    /// outbound queue full meanwhile it paused this connection, and this resumes it.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn drained(&self) -> Result<(), CoreError> {
+        if self.wake.swap(false, Ordering::SeqCst) {
+            send(&self.commands, Command::Resume { conn: self.id }).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds a consumer.
+    ///
+    /// # Errors
+    /// Invalid durable use, or the core has stopped.
+    pub async fn subscribe(&self, spec: ConsumerSpec) -> Result<ConsumerId, CoreError> {
+        self.call(|reply| Command::Subscribe { conn: self.id, spec, reply }).await?
+    }
+
+    /// Removes a consumer; its unacknowledged messages are redelivered.
+    ///
+    /// # Errors
+    /// Unknown consumer, or the core has stopped.
+    pub async fn unsubscribe(&self, consumer: ConsumerId) -> Result<(), CoreError> {
+        self.call(|reply| Command::Unsubscribe { conn: self.id, consumer, reply }).await?
+    }
+
+    /// Deletes this client id's durable subscription `name` and its backlog.
+    ///
+    /// # Errors
+    /// No such subscription, it is active, or the core has stopped.
+    pub async fn remove_durable(&self, name: String) -> Result<(), CoreError> {
+        self.call(|reply| Command::RemoveDurable { conn: self.id, name, reply }).await?
+    }
+
+    /// Hands a message to the core. The returned receiver answers once the message is accepted
+    /// (possibly after flow control held it); awaiting the answer's `Durable` tells when it is
+    /// on disk. Not awaiting the receiver right away lets a connection pipeline its sends.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn send(
+        &self,
+        message: Message,
+        transaction: Option<String>,
+    ) -> Result<oneshot::Receiver<SendOutcome>, CoreError> {
+        let (reply, answer) = oneshot::channel();
+        send(&self.commands, Command::Send { conn: self.id, message, transaction, reply }).await?;
+        Ok(answer)
+    }
+
+    /// Acknowledges (or refuses) a delivery and waits for the core's verdict.
+    ///
+    /// # Errors
+    /// The tag is not in flight for that consumer, an unknown transaction, or the core stopped.
+    pub async fn ack(
+        &self,
+        consumer: ConsumerId,
+        tag: u64,
+        kind: AckKind,
+        transaction: Option<String>,
+    ) -> Result<(), CoreError> {
+        self.call(|reply| Command::Ack { conn: self.id, consumer, tag, kind, transaction, reply: Some(reply) })
+            .await?
+    }
+
+    /// Acknowledges deliveries of an auto-ack consumer up to `tag` after they were written;
+    /// fire and forget, since nobody waits on it.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn auto_ack(&self, consumer: ConsumerId, tag: u64) -> Result<(), CoreError> {
+        let command =
+            Command::Ack { conn: self.id, consumer, tag, kind: AckKind::Cumulative, transaction: None, reply: None };
+        send(&self.commands, command).await
+    }
+
+    /// Opens a local transaction.
+    ///
+    /// # Errors
+    /// The name is in use, or the core has stopped.
+    pub async fn begin(&self, name: String) -> Result<(), CoreError> {
+        self.transaction(name, TransactionAction::Begin).await.map(|_| ())
+    }
+
+    /// Commits a transaction; the `Durable` (if any) resolves when its messages are on disk.
+    ///
+    /// # Errors
+    /// Unknown transaction, or the core has stopped.
+    pub async fn commit(&self, name: String) -> Result<Option<Durable>, CoreError> {
+        self.transaction(name, TransactionAction::Commit).await
+    }
+
+    /// Rolls a transaction back: its sends are dropped, its acked messages redelivered.
+    ///
+    /// # Errors
+    /// Unknown transaction, or the core has stopped.
+    pub async fn abort(&self, name: String) -> Result<(), CoreError> {
+        self.transaction(name, TransactionAction::Abort).await.map(|_| ())
+    }
+
+    /// Ends the session: open transactions roll back, unacknowledged messages are redelivered,
+    /// temporary destinations are deleted.
+    pub async fn close(mut self) {
+        self.closed = true;
+        // If the core is gone there is nothing left to tell it.
+        let _ = self.commands.send(Command::Disconnect { conn: self.id }).await;
+    }
+
+    async fn transaction(&self, name: String, action: TransactionAction) -> Result<Option<Durable>, CoreError> {
+        self.call(|reply| Command::Transaction { conn: self.id, name, action, reply }).await?
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, CoreError> {
+        let (reply, answer) = oneshot::channel();
+        send(&self.commands, make(reply)).await?;
+        answer.await.map_err(|_| CoreError::ShuttingDown)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.closed {
+            // A session dropped without close() (a panicking or cancelled task) must still free
+            // its consumers. If the channel is full the core notices the closed outbound
+            // channel on its next delivery attempt and disconnects then.
+            if self.commands.try_send(Command::Disconnect { conn: self.id }).is_err() {
+                tracing::debug!(conn = self.id, "disconnect left to the core's closed-channel check");
+            }
+        }
+    }
+}
+
+async fn send(commands: &mpsc::Sender<Command>, command: Command) -> Result<(), CoreError> {
+    commands.send(command).await.map_err(|_| CoreError::ShuttingDown)
+}

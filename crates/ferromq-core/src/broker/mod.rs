@@ -1,0 +1,223 @@
+//! The broker core: one task that owns every destination, subscription and in-flight message.
+//!
+//! Protocol adapters open a [`Session`] per client connection through a [`BrokerHandle`]. Each
+//! request is a [`Command`] on one bounded channel; answers come back on oneshots, and messages
+//! for consumers on the session's own bounded [`Outbound`] channel. Because only this task
+//! mutates state there are no locks, and ordering questions (ack before redelivery, commit
+//! before dispatch) are answered by the order of commands.
+
+mod ack;
+mod config;
+mod consumer;
+mod dispatch;
+mod flow;
+mod handle;
+mod persist;
+mod queue;
+mod send;
+mod state;
+mod subscribe;
+mod transaction;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use ferromq_journal::{Durable, Journal, Recovered};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use config::{CoreConfig, DeadLetterStrategy};
+pub use handle::{BrokerHandle, Session};
+
+use crate::destination::Destination;
+use crate::message::Message;
+use crate::Selector;
+
+/// Identifies a client connection inside the core.
+pub type ConnectionId = u64;
+/// Identifies one subscription (JMS consumer) inside the core, unique for the broker's life.
+pub type ConsumerId = u64;
+
+/// How a consumer acknowledges, in JMS terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckMode {
+    /// The protocol adapter acks each delivery once it has written it to the client.
+    Auto,
+    /// An ack covers the acked message and every earlier one of the same consumer.
+    Client,
+    /// An ack covers exactly one message.
+    Individual,
+}
+
+/// What an acknowledgement does to in-flight messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckKind {
+    /// Consumed: this delivery only.
+    Individual,
+    /// Consumed: this delivery and every earlier one of the consumer.
+    Cumulative,
+    /// Refused: redeliver (or dead-letter once redeliveries are exhausted).
+    Nack,
+}
+
+/// A subscription request, protocol independent.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    pub destination: Destination,
+    pub selector: Option<Selector>,
+    pub ack_mode: AckMode,
+    /// How many unacknowledged deliveries the consumer may hold at once.
+    pub prefetch: u32,
+    pub exclusive: bool,
+    /// Set for durable topic subscriptions (with the connection's client id).
+    pub durable_name: Option<String>,
+    /// Skip messages this same connection published (topics only).
+    pub no_local: bool,
+}
+
+/// One message handed to a consumer.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub consumer: ConsumerId,
+    /// Names this delivery in the consumer's ack.
+    pub tag: u64,
+    pub message: Arc<Message>,
+    pub redelivered: bool,
+    /// 1 for the first delivery.
+    pub delivery_count: u32,
+}
+
+/// What the core pushes to a session.
+#[derive(Debug)]
+pub enum Outbound {
+    Deliver(Delivery),
+    /// The core ended the session (shutdown, or a fatal condition); the adapter should close.
+    Close { reason: String },
+}
+
+/// The core's answer to a send: accepted in memory, or accepted and being made durable.
+pub type SendOutcome = Result<Option<Durable>, CoreError>;
+
+/// Why the core refused a request. The text goes to clients as is, so it says what to fix.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    #[error("client id '{0}' is already connected")]
+    ClientIdInUse(String),
+    #[error("durable subscription needs a client id on the connection")]
+    DurableWithoutClientId,
+    #[error("durable subscription '{0}' is already active")]
+    DurableActive(String),
+    #[error("durable subscription '{0}' does not exist")]
+    UnknownDurable(String),
+    #[error("a durable subscription needs a topic, not '{0}'")]
+    DurableOnQueue(String),
+    #[error("unknown consumer {0}")]
+    UnknownConsumer(ConsumerId),
+    #[error("no message with ack id {0} is waiting for an acknowledgement")]
+    UnknownAck(u64),
+    #[error("transaction '{0}' is not open on this connection")]
+    UnknownTransaction(String),
+    #[error("transaction '{0}' is already open")]
+    TransactionExists(String),
+    #[error("temporary destination '{0}' does not exist")]
+    UnknownTempDestination(String),
+    #[error("cannot send to '{0}': {1}")]
+    BadDestination(String, String),
+    #[error("memory limit reached for '{0}' and the broker is set to fail sends instead of blocking")]
+    NoSpace(String),
+    #[error("the message store failed: {0}")]
+    Store(String),
+    #[error("the broker is shutting down")]
+    ShuttingDown,
+}
+
+/// What a protocol adapter asks of the core.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Connect {
+        request: ConnectRequest,
+        outbound: mpsc::Sender<Outbound>,
+        wake: Arc<AtomicBool>,
+        reply: oneshot::Sender<Result<ConnectionId, CoreError>>,
+    },
+    Disconnect {
+        conn: ConnectionId,
+    },
+    Subscribe {
+        conn: ConnectionId,
+        spec: ConsumerSpec,
+        reply: oneshot::Sender<Result<ConsumerId, CoreError>>,
+    },
+    Unsubscribe {
+        conn: ConnectionId,
+        consumer: ConsumerId,
+        reply: oneshot::Sender<Result<(), CoreError>>,
+    },
+    RemoveDurable {
+        conn: ConnectionId,
+        name: String,
+        reply: oneshot::Sender<Result<(), CoreError>>,
+    },
+    Send {
+        conn: ConnectionId,
+        message: Message,
+        transaction: Option<String>,
+        reply: oneshot::Sender<SendOutcome>,
+    },
+    Ack {
+        conn: ConnectionId,
+        consumer: ConsumerId,
+        tag: u64,
+        kind: AckKind,
+        transaction: Option<String>,
+        reply: Option<oneshot::Sender<Result<(), CoreError>>>,
+    },
+    Transaction {
+        conn: ConnectionId,
+        name: String,
+        action: TransactionAction,
+        reply: oneshot::Sender<Result<Option<Durable>, CoreError>>,
+    },
+    /// The session drained its outbound queue after the core found it full.
+    Resume {
+        conn: ConnectionId,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// Local transaction verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransactionAction {
+    Begin,
+    Commit,
+    Abort,
+}
+
+/// Who is connecting.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectRequest {
+    /// JMS client id; needed for durable subscriptions, unique among live connections.
+    pub client_id: Option<String>,
+    /// Names of temporary destinations this connection owns start with this prefix.
+    pub temp_prefix: String,
+    /// Capacity of the outbound channel (deliveries waiting to be written).
+    pub outbound_capacity: usize,
+    /// Peer address, for logs.
+    pub peer: String,
+}
+
+/// Starts the core task.
+///
+/// `journal` is `None` for a memory-only broker; `recovered` is what the journal replayed.
+pub fn spawn(config: CoreConfig, journal: Option<Journal>, recovered: Option<Recovered>) -> (BrokerHandle, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(config.command_capacity);
+    let mut state = state::State::new(config, journal);
+    if let Some(recovered) = recovered {
+        state.recover(recovered);
+    }
+    let task = tokio::spawn(state.run(rx));
+    (BrokerHandle::new(tx), task)
+}

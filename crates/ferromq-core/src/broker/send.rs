@@ -1,0 +1,142 @@
+//! Routing a sent message into the spaces that should hold it: a queue, every matching topic
+//! subscription, or each part of a composite destination.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ferromq_journal::Op;
+use ferromq_selector::PropertySource;
+use tokio::sync::oneshot;
+
+use super::queue::Entry;
+use super::state::State;
+use super::{ConnectionId, CoreError, SendOutcome};
+use crate::destination::{Destination, DestinationKind};
+use crate::message::Message;
+use crate::record::encode_message;
+
+impl State {
+    pub async fn send(
+        &mut self,
+        conn: ConnectionId,
+        mut message: Message,
+        transaction: Option<String>,
+        reply: oneshot::Sender<SendOutcome>,
+    ) {
+        if message.id.is_empty() {
+            message.id = self.new_message_id();
+        }
+        message.origin_connection = Some(conn);
+        if let Err(err) = self.check_destination(conn, &message.destination) {
+            let _ = reply.send(Err(err));
+            return;
+        }
+        if let Some(name) = transaction {
+            let open = self.connections.get_mut(&conn).and_then(|c| c.transactions.get_mut(&name));
+            let outcome = match open {
+                Some(open) => {
+                    open.sends.push(message);
+                    Ok(None)
+                }
+                None => Err(CoreError::UnknownTransaction(name)),
+            };
+            let _ = reply.send(outcome);
+            return;
+        }
+        let queued_behind = self.connections.get(&conn).is_some_and(|c| c.parked_sends > 0);
+        if queued_behind || self.limit_hit(&message).is_some() {
+            if self.config.send_fail_if_no_space {
+                let limit = self.limit_hit(&message).unwrap_or_else(|| message.destination.to_string());
+                let _ = reply.send(Err(CoreError::NoSpace(limit)));
+            } else {
+                tracing::debug!(conn, destination = %message.destination, "producer held by flow control");
+                self.park(conn, message, reply);
+            }
+            return;
+        }
+        let mut ops = Vec::new();
+        let outcome = match self.route(message, &mut ops) {
+            Ok(()) => self.append(ops).await,
+            Err(err) => Err(err),
+        };
+        let _ = reply.send(outcome);
+    }
+
+    /// Refuses destinations a message cannot be sent to, before anything is routed.
+    fn check_destination(&self, conn: ConnectionId, destination: &Destination) -> Result<(), CoreError> {
+        for part in destination.parts() {
+            if part.is_wildcard() {
+                return Err(CoreError::BadDestination(part.to_string(), "wildcards are for subscribing".into()));
+            }
+            if part.kind() == DestinationKind::TempQueue {
+                self.check_temp_send(conn, &part)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Anyone may send to a temporary queue that exists; only its owner may create it.
+    fn check_temp_send(&self, conn: ConnectionId, destination: &Destination) -> Result<(), CoreError> {
+        if self.spaces.contains_key(&destination.key()) {
+            Ok(())
+        } else {
+            self.check_temp_access(conn, destination)
+        }
+    }
+
+    /// Puts the message into every space it belongs to; journal writes go into `ops`.
+    pub fn route(&mut self, message: Message, ops: &mut Vec<Op>) -> Result<(), CoreError> {
+        let parts = message.destination.parts();
+        let single = parts.len() == 1;
+        let origin = message.origin_connection;
+        for part in parts {
+            let mut copy = if single { message.clone() } else { Message { destination: part.clone(), ..message.clone() } };
+            copy.destination = part.clone();
+            let shared = Arc::new(copy);
+            let mut encoded: Option<Bytes> = None;
+            match part.kind() {
+                DestinationKind::Queue | DestinationKind::TempQueue => {
+                    let creator = if part.kind().is_temporary() { origin } else { None };
+                    let key = self.queue_space(&part, creator);
+                    self.put(&key, &shared, &mut encoded, ops);
+                }
+                DestinationKind::Topic | DestinationKind::TempTopic => {
+                    let targets: Vec<String> = self
+                        .topic_subscriptions
+                        .iter()
+                        .filter(|key| {
+                            self.spaces.get(*key).is_some_and(|space| {
+                                space.destination.matches(&part)
+                                    && !(space.no_local && origin.is_some() && self.subscriber_conn(space) == origin)
+                                    && space.selector.as_ref().is_none_or(|s| s.matches(shared.as_ref() as &dyn PropertySource))
+                            })
+                        })
+                        .cloned()
+                        .collect();
+                    for key in targets {
+                        self.put(&key, &shared, &mut encoded, ops);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn subscriber_conn(&self, space: &super::queue::Space) -> Option<ConnectionId> {
+        space.consumers.first().and_then(|id| self.consumers.get(id)).map(|c| c.conn)
+    }
+
+    fn put(&mut self, key: &str, message: &Arc<Message>, encoded: &mut Option<Bytes>, ops: &mut Vec<Op>) {
+        let seq = self.next_seq();
+        let Some(space) = self.spaces.get_mut(key) else { return };
+        let stored = space.durable && message.persistent && self.journal.is_some();
+        if stored {
+            let payload = encoded.get_or_insert_with(|| encode_message(message)).clone();
+            ops.push(Op::Put { key: key.to_owned(), seq, payload });
+        }
+        let entry = Entry::new(seq, Arc::clone(message), stored);
+        self.memory += entry.size;
+        space.enqueue(entry);
+        self.dirty.insert(key.to_owned());
+    }
+}

@@ -1,0 +1,247 @@
+//! The core task's state and its main loop.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use ferromq_journal::{Journal, Op};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{interval, MissedTickBehavior};
+
+use super::consumer::Consumer;
+use super::flow::ParkedSend;
+use super::queue::Space;
+use super::transaction::Transaction;
+use super::{Command, ConnectionId, ConsumerId, CoreConfig, CoreError, Outbound};
+use crate::message::now_millis;
+
+/// Commands handled per wake-up before pending dispatch work runs; batching lets one dispatch
+/// pass serve many sends and acks.
+const COMMANDS_PER_PASS: usize = 256;
+
+/// A client connection as the core sees it.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub client_id: Option<String>,
+    pub temp_prefix: String,
+    pub peer: String,
+    pub outbound: mpsc::Sender<Outbound>,
+    /// Set by the core when `outbound` was full; the session answers with `Resume`.
+    pub wake: Arc<AtomicBool>,
+    pub paused: bool,
+    pub consumers: Vec<ConsumerId>,
+    pub transactions: HashMap<String, Transaction>,
+    /// Keys of the temporary spaces this connection owns.
+    pub temp_spaces: Vec<String>,
+    /// Sends held back by flow control; later sends of this connection queue behind them.
+    pub parked_sends: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub config: CoreConfig,
+    pub journal: Option<Journal>,
+    pub connections: HashMap<ConnectionId, Connection>,
+    pub consumers: HashMap<ConsumerId, Consumer>,
+    pub spaces: HashMap<String, Space>,
+    /// Topic subscriptions (space keys) in creation order, matched against each publish.
+    pub topic_subscriptions: Vec<String>,
+    /// Consumers on wildcard queue names, attached to matching queues as they appear.
+    pub wildcard_queue_consumers: Vec<ConsumerId>,
+    /// Spaces whose dispatch should run at the end of this pass.
+    pub dirty: BTreeSet<String>,
+    /// Journal operations gathered during this pass that nobody waits for (acks, expiry).
+    pub deferred_ops: Vec<Op>,
+    pub parked: std::collections::VecDeque<ParkedSend>,
+    /// Bytes held by all spaces.
+    pub memory: usize,
+    /// Memory was released this pass, so parked sends may fit now.
+    pub memory_released: bool,
+    pub next_seq: u64,
+    pub next_connection: ConnectionId,
+    pub next_consumer: ConsumerId,
+    pub next_tag: u64,
+    pub message_id_prefix: String,
+    pub next_message_id: u64,
+    pub shutting_down: bool,
+}
+
+impl State {
+    pub fn new(config: CoreConfig, journal: Option<Journal>) -> Self {
+        let message_id_prefix = format!("ID:{}-{}", config.broker_name, now_millis());
+        State {
+            config,
+            journal,
+            connections: HashMap::new(),
+            consumers: HashMap::new(),
+            spaces: HashMap::new(),
+            topic_subscriptions: Vec::new(),
+            wildcard_queue_consumers: Vec::new(),
+            dirty: BTreeSet::new(),
+            deferred_ops: Vec::new(),
+            parked: std::collections::VecDeque::new(),
+            memory: 0,
+            memory_released: false,
+            next_seq: 1,
+            next_connection: 1,
+            next_consumer: 1,
+            next_tag: 1,
+            message_id_prefix,
+            next_message_id: 1,
+            shutting_down: false,
+        }
+    }
+
+    /// The loop: take a batch of commands, then dispatch whatever they made ready.
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut expiry = interval(self.config.expiry_check_period);
+        expiry.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut shutdown_reply: Option<oneshot::Sender<()>> = None;
+        loop {
+            tokio::select! {
+                command = commands.recv() => {
+                    let Some(command) = command else { break };
+                    if let Some(reply) = self.handle(command).await {
+                        shutdown_reply = Some(reply);
+                    }
+                    for _ in 1..COMMANDS_PER_PASS {
+                        let Ok(command) = commands.try_recv() else { break };
+                        if let Some(reply) = self.handle(command).await {
+                            shutdown_reply = Some(reply);
+                        }
+                    }
+                }
+                _ = expiry.tick() => self.expire_pending(now_millis()),
+            }
+            self.end_of_pass().await;
+            if shutdown_reply.is_some() {
+                break;
+            }
+        }
+        self.stop().await;
+        if let Some(reply) = shutdown_reply {
+            // The caller may have given up waiting; nothing to do about that.
+            let _ = reply.send(());
+        }
+    }
+
+    async fn handle(&mut self, command: Command) -> Option<oneshot::Sender<()>> {
+        match command {
+            Command::Connect { request, outbound, wake, reply } => {
+                let answer = self.connect(request, outbound, wake);
+                let _ = reply.send(answer);
+            }
+            Command::Disconnect { conn } => self.disconnect(conn),
+            Command::Subscribe { conn, spec, reply } => {
+                let answer = self.subscribe(conn, spec).await;
+                let _ = reply.send(answer);
+            }
+            Command::Unsubscribe { conn, consumer, reply } => {
+                let _ = reply.send(self.unsubscribe(conn, consumer));
+            }
+            Command::RemoveDurable { conn, name, reply } => {
+                let answer = self.remove_durable(conn, &name).await;
+                let _ = reply.send(answer);
+            }
+            Command::Send { conn, message, transaction, reply } => {
+                self.send(conn, message, transaction, reply).await;
+            }
+            Command::Ack { conn, consumer, tag, kind, transaction, reply } => {
+                let answer = self.ack(conn, consumer, tag, kind, transaction);
+                if let Some(reply) = reply {
+                    let _ = reply.send(answer);
+                } else if let Err(err) = answer {
+                    tracing::debug!(conn, consumer, tag, %err, "automatic ack refused");
+                }
+            }
+            Command::Transaction { conn, name, action, reply } => {
+                let answer = self.transaction(conn, name, action).await;
+                let _ = reply.send(answer);
+            }
+            Command::Resume { conn } => {
+                if let Some(connection) = self.connections.get_mut(&conn) {
+                    connection.paused = false;
+                    let spaces: Vec<String> = connection
+                        .consumers
+                        .iter()
+                        .filter_map(|id| self.consumers.get(id))
+                        .flat_map(|consumer| consumer.spaces.iter().cloned())
+                        .collect();
+                    self.dirty.extend(spaces);
+                }
+            }
+            Command::Shutdown { reply } => {
+                self.shutting_down = true;
+                return Some(reply);
+            }
+        }
+        None
+    }
+
+    /// Work deferred to the end of a pass: dispatch, parked sends, unwaited journal writes.
+    async fn end_of_pass(&mut self) {
+        if self.memory_released {
+            self.memory_released = false;
+            self.admit_parked().await;
+        }
+        while let Some(key) = self.dirty.pop_first() {
+            self.dispatch(&key);
+        }
+        self.flush_deferred_ops().await;
+    }
+
+    /// Writes the operations nobody waits for (removals after acks, expiry, dead-lettering).
+    pub async fn flush_deferred_ops(&mut self) {
+        if self.deferred_ops.is_empty() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.deferred_ops);
+        if let Some(journal) = &self.journal {
+            if let Err(err) = journal.append(ops).await {
+                tracing::error!(%err, "journal refused acknowledgement records");
+            }
+        }
+    }
+
+    /// Appends a batch somebody waits for and returns its durability future.
+    pub async fn append(&mut self, ops: Vec<Op>) -> Result<Option<ferromq_journal::Durable>, CoreError> {
+        if ops.is_empty() {
+            return Ok(None);
+        }
+        let Some(journal) = &self.journal else { return Ok(None) };
+        // Removals gathered earlier in this pass go first so the journal sees events in order.
+        let mut batch = std::mem::take(&mut self.deferred_ops);
+        batch.extend(ops);
+        journal.append(batch).await.map(Some).map_err(|err| CoreError::Store(err.to_string()))
+    }
+
+    async fn stop(&mut self) {
+        for connection in self.connections.values() {
+            let _ = connection.outbound.try_send(Outbound::Close { reason: "the broker is shutting down".into() });
+        }
+        let parked = std::mem::take(&mut self.parked);
+        for send in parked {
+            let _ = send.reply.send(Err(CoreError::ShuttingDown));
+        }
+        self.flush_deferred_ops().await;
+        if let Some(journal) = &self.journal {
+            if let Err(err) = journal.close().await {
+                tracing::error!(%err, "closing the journal failed");
+            }
+        }
+    }
+
+    /// A fresh sequence number: orders messages within a space and names them in the journal.
+    pub fn next_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// A broker-made message id for messages whose producer did not supply one.
+    pub fn new_message_id(&mut self) -> String {
+        let id = format!("{}:{}", self.message_id_prefix, self.next_message_id);
+        self.next_message_id += 1;
+        id
+    }
+}

@@ -1,0 +1,254 @@
+//! The public handle: `open`, `append`, `close`, `stats`, and the `Durable` future.
+//!
+//! The handle only checks and queues; the writer thread (see `writer`) owns every file. The
+//! queue is bounded, so `append` waits when the disk falls behind, and that wait is the
+//! backpressure producers feel.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::compaction;
+use crate::config::JournalConfig;
+use crate::error::{io_err, JournalError};
+use crate::lock;
+use crate::op::{batch_len, Op};
+use crate::record::{frame_len, MAX_RECORD_LEN};
+use crate::recovery;
+use crate::segment::SegmentLog;
+use crate::stats::{Counters, JournalStats, RecoveryStats};
+use crate::writer::{AppendRequest, Request, Writer};
+
+/// What [`Journal::open`] found on disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Live messages per space, each sorted by seq. Spaces with no live message are absent.
+    pub spaces: BTreeMap<String, Vec<(u64, Bytes)>>,
+    /// Live meta entries.
+    pub meta: BTreeMap<String, Bytes>,
+    /// `1 +` the highest seq ever written (never lower than after an earlier open).
+    pub next_seq: u64,
+    /// What recovery found and repaired.
+    pub stats: RecoveryStats,
+}
+
+/// A cheap, cloneable handle to an open journal.
+#[derive(Clone)]
+pub struct Journal {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    tx: mpsc::Sender<Request>,
+    closed: AtomicBool,
+    counters: Arc<Counters>,
+    config: JournalConfig,
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal")
+            .field("dir", &self.shared.config.dir)
+            .field("closed", &self.shared.closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journal {
+    /// Opens the journal in `config.dir`: takes the directory lock, replays the segments
+    /// (repairing a torn tail), compacts when most of the disk is dead, and starts the writer
+    /// thread.
+    ///
+    /// Blocking: call it from `spawn_blocking` or before the runtime starts. With
+    /// [`crate::LockMode::Wait`] it blocks until the other holder lets go.
+    ///
+    /// # Errors
+    /// [`JournalError::InvalidConfig`], [`JournalError::Locked`] (with `LockMode::Fail`),
+    /// [`JournalError::UnsupportedVersion`] for segments of a newer format, and I/O errors
+    /// naming the file. Damaged records are not errors; they are counted in
+    /// [`Recovered::stats`].
+    pub fn open(config: JournalConfig) -> Result<(Journal, Recovered), JournalError> {
+        config.validate()?;
+        let dir = config.dir.clone();
+        fs::create_dir_all(&dir).map_err(io_err("create journal directory", &dir))?;
+        let lock = lock::acquire(&dir, config.lock)?;
+        let started = Instant::now();
+        let counters = Arc::new(Counters::default());
+
+        let replayed = recovery::replay(&dir)?;
+        let mut stats = replayed.stats;
+        let retained = config.max_batch_bytes.saturating_mul(2);
+        let (index, log) = if compaction::should_compact(&replayed.index, config.segment_size) {
+            stats.compacted = true;
+            compaction::compact(
+                replayed.index,
+                replayed.next_id,
+                &config,
+                Arc::clone(&counters),
+            )?
+        } else {
+            let mut index = replayed.index;
+            let log = match replayed.last {
+                Some((id, len)) if len < config.segment_size => SegmentLog::reopen(
+                    &dir,
+                    id,
+                    len,
+                    replayed.next_id,
+                    config.segment_size,
+                    retained,
+                    Arc::clone(&counters),
+                )?,
+                _ => SegmentLog::create(
+                    &dir,
+                    replayed.next_id,
+                    index.next_seq(),
+                    config.segment_size,
+                    retained,
+                    Arc::clone(&counters),
+                )?,
+            };
+            index.set_segment_size(log.active_id(), log.active_len());
+            (index, log)
+        };
+        let (index, spaces, meta) = index.split();
+        let next_seq = index.next_seq();
+
+        let mut writer = Writer::new(index, log, lock, Arc::clone(&counters), &config);
+        writer.collect_garbage()?;
+        writer.publish();
+        let (tx, rx) = mpsc::channel(config.queue_capacity);
+        writer
+            .spawn(rx)
+            .map_err(io_err("start the writer thread for", &dir))?;
+
+        stats.duration = started.elapsed();
+        let messages: usize = spaces.values().map(Vec::len).sum();
+        tracing::info!(
+            dir = %dir.display(),
+            segments = stats.segments,
+            records = stats.records,
+            messages,
+            metas = meta.len(),
+            bytes_truncated = stats.bytes_truncated,
+            corrupt_records_skipped = stats.corrupt_records_skipped,
+            compacted = stats.compacted,
+            duration_ms = stats.duration.as_millis(),
+            "journal recovered"
+        );
+        let journal = Journal {
+            shared: Arc::new(Shared {
+                tx,
+                closed: AtomicBool::new(false),
+                counters,
+                config,
+            }),
+        };
+        let recovered = Recovered {
+            spaces,
+            meta,
+            next_seq,
+            stats,
+        };
+        Ok((journal, recovered))
+    }
+
+    /// Queues `ops` as one atomic batch: after a crash either all of them are applied or
+    /// none. Waits only for room in the writer's queue; await the returned [`Durable`] to
+    /// know the batch is on disk. An empty batch is durable at once.
+    ///
+    /// # Errors
+    /// [`JournalError::Closed`] after [`Journal::close`], [`JournalError::BatchTooLarge`]
+    /// when the batch exceeds the 1 GiB record limit.
+    pub async fn append(&self, ops: Vec<Op>) -> Result<Durable, JournalError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(JournalError::Closed);
+        }
+        if ops.is_empty() {
+            return Ok(Durable::ready());
+        }
+        let size = frame_len(batch_len(&ops));
+        let max = u64::from(MAX_RECORD_LEN);
+        if size > max {
+            return Err(JournalError::BatchTooLarge { size, max });
+        }
+        let (done, rx) = oneshot::channel();
+        self.shared
+            .tx
+            .send(Request::Append(AppendRequest { ops, size, done }))
+            .await
+            .map_err(|_| JournalError::Closed)?;
+        Ok(Durable::waiting(rx))
+    }
+
+    /// Writes out and syncs what is queued, stops the writer thread and releases the lock.
+    /// Batches queued after this call fail with [`JournalError::Closed`]. Idempotent.
+    ///
+    /// # Errors
+    /// The final sync's I/O error, or [`JournalError::WriterFailed`] if an earlier write
+    /// had failed.
+    pub async fn close(&self) -> Result<(), JournalError> {
+        self.shared.closed.store(true, Ordering::Release);
+        let (done, rx) = oneshot::channel();
+        if self.shared.tx.send(Request::Close(done)).await.is_err() {
+            // The writer is already gone: an earlier close finished.
+            return Ok(());
+        }
+        rx.await.unwrap_or(Ok(()))
+    }
+
+    /// The writer's counters; cheap (a few atomic loads).
+    pub fn stats(&self) -> JournalStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// The configuration the journal was opened with.
+    pub fn config(&self) -> &JournalConfig {
+        &self.shared.config
+    }
+}
+
+/// Resolves when a batch is on disk (after `fdatasync` in [`crate::SyncMode::Always`]).
+/// Dropping it is fine: the batch is written anyway.
+#[derive(Debug)]
+pub struct Durable(DurableState);
+
+#[derive(Debug)]
+enum DurableState {
+    Ready,
+    Waiting(oneshot::Receiver<Result<(), JournalError>>),
+}
+
+impl Durable {
+    fn ready() -> Self {
+        Self(DurableState::Ready)
+    }
+
+    fn waiting(rx: oneshot::Receiver<Result<(), JournalError>>) -> Self {
+        Self(DurableState::Waiting(rx))
+    }
+}
+
+impl Future for Durable {
+    type Output = Result<(), JournalError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            DurableState::Ready => Poll::Ready(Ok(())),
+            DurableState::Waiting(rx) => match Pin::new(rx).poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(result)) => Poll::Ready(result),
+                // The writer dropped the reply without answering: it panicked.
+                Poll::Ready(Err(_)) => Poll::Ready(Err(JournalError::Unconfirmed)),
+            },
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests for the journal, one binary (see STYLE.md): each module covers one
+//! concern and uses temporary directories only.
+
+mod common;
+mod corruption;
+mod group_commit;
+mod lock;
+mod model;
+mod roundtrip;
+mod segments;

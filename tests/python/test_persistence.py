@@ -1,0 +1,110 @@
+"""Persistent messages across graceful and `kill -9` restarts."""
+
+import pytest
+
+from helpers import unique
+
+pytestmark = pytest.mark.own_broker
+
+
+def _send(client, queue, prefix, count, persistent):
+    for i in range(count):
+        # A RECEIPT for a persistent SEND means "stored" (issue contract).
+        client.send(queue, "%s%d" % (prefix, i), persistent="true" if persistent else "false")
+
+
+def _drain(connect, queue):
+    reader = connect()
+    reader.subscribe(queue)
+    reader.send(queue, "marker", persistent="false")
+    bodies = [f.body for f in reader.recv_until("marker")]
+    reader.disconnect()
+    return bodies
+
+
+def test_persistent_messages_survive_graceful_restart(broker, connect):
+    queue = "/queue/" + unique("persist")
+    client = connect()
+    _send(client, queue, "p", 20, persistent=True)
+    client.disconnect()
+    broker.restart()
+    assert _drain(connect, queue) == ["p%d" % i for i in range(20)]
+
+
+def test_receipted_persistent_messages_survive_kill9(broker, connect):
+    queue = "/queue/" + unique("kill")
+    client = connect()
+    _send(client, queue, "k", 20, persistent=True)
+    broker.kill9()
+    broker.restart()
+    assert _drain(connect, queue) == ["k%d" % i for i in range(20)]
+
+
+def test_non_persistent_messages_do_not_survive_restart(broker, connect):
+    queue = "/queue/" + unique("np")
+    client = connect()
+    client.send(queue, "np", persistent="false")
+    client.send(queue, "p", persistent="true")
+    client.disconnect()
+    broker.restart()
+    assert _drain(connect, queue) == ["p"]
+
+
+def test_default_send_is_not_persistent_like_activemq(broker, connect):
+    # ActiveMQ's STOMP default is non-persistent unless `persistent:true`.
+    queue = "/queue/" + unique("dflt")
+    client = connect()
+    client.send(queue, "no-header")
+    client.disconnect()
+    broker.restart()
+    assert _drain(connect, queue) == []
+
+
+def test_acked_messages_stay_consumed_after_restart(broker, connect):
+    queue = "/queue/" + unique("acked")
+    client = connect()
+    _send(client, queue, "a", 4, persistent=True)
+    client.subscribe(queue, ack="client-individual")
+    frames = client.recv_n(4)
+    client.ack(frames[0])
+    client.ack(frames[2])
+    client.disconnect()
+    broker.kill9()
+    broker.restart()
+    assert _drain(connect, queue) == ["a1", "a3"]
+
+
+def test_committed_transaction_survives_restart(broker, connect):
+    queue = "/queue/" + unique("txp")
+    client = connect()
+    tx = client.begin()
+    client.send(queue, "t1", persistent="true", transaction=tx)
+    client.send(queue, "t2", persistent="true", transaction=tx)
+    client.commit(tx)
+    uncommitted = client.begin()
+    client.send(queue, "never", persistent="true", transaction=uncommitted)
+    broker.kill9()
+    broker.restart()
+    assert _drain(connect, queue) == ["t1", "t2"]
+
+
+def test_memory_only_broker_keeps_nothing(broker_factory, connect):
+    broker = broker_factory(persistent=False)
+    queue = "/queue/" + unique("mem")
+    client = connect(target=broker)
+    client.send(queue, "p", persistent="true")
+    client.disconnect()
+    broker.restart()
+    assert _drain(lambda **kw: connect(target=broker, **kw), queue) == []
+    assert broker.stop() == 0
+    leftovers = [p for p in broker.data_dir.rglob("*") if p.is_file() and p.stat().st_size > 0]
+    assert leftovers == [], "persistent=false wrote %s" % leftovers
+
+
+def test_runtime_file_replaced_after_kill9(broker):
+    first_port = broker.port
+    broker.kill9()
+    assert broker.runtime_path.exists(), "kill -9 cannot remove the runtime file"
+    broker.restart()  # waits for a runtime file naming the new pid
+    assert broker.port > 0
+    assert first_port > 0

@@ -1,0 +1,116 @@
+"""Redelivery limits and dead-letter queues.
+
+FerroMQ redelivers a NACKed message (and one whose consumer left without
+acking) with an incremented count; after `max_redeliveries` (default 6, as
+ActiveMQ's maximumRedeliveries) the next failure moves it to the DLQ.
+ActiveMQ 5.17 instead dead-letters a STOMP NACK at once, and never counts
+STOMP disconnects towards a limit, so those tests are FerroMQ-only. The
+DLQ names and headers are ActiveMQ's.
+"""
+
+import pytest
+
+from helpers import unique
+
+NACK_REDELIVERS = "ActiveMQ 5.17 dead-letters a STOMP NACK at once (poison ack)"
+
+
+def _nack_until_gone(client, times):
+    """NACKs the same message ``times`` times; returns the frames seen."""
+    frames = []
+    for _ in range(times):
+        frame = client.recv()
+        frames.append(frame)
+        client.nack(frame)
+    return frames
+
+
+def _dlq_reader(connect, dlq, tag):
+    reader = connect()
+    reader.subscribe(dlq, headers={"selector": "tag = '%s'" % tag})
+    return reader
+
+
+@pytest.mark.ferromq_only(reason=NACK_REDELIVERS)
+def test_nack_seven_times_goes_to_shared_dlq(connect):
+    client = connect()
+    name = unique("poison")
+    queue, tag = "/queue/" + name, unique("tag")
+    client.send(queue, "poison", tag=tag, persistent="true")
+    client.subscribe(queue, ack="client-individual")
+    # 1 delivery + 6 redeliveries, each NACKed: the 7th NACK dead-letters it.
+    frames = _nack_until_gone(client, 7)
+    assert all(f.body == "poison" for f in frames), [f.body for f in frames]
+    assert [f.headers.get("redelivered", "false") for f in frames] == ["false"] + ["true"] * 6
+    client.send(queue, "marker")
+    assert client.recv_until("marker") == []
+
+    dead = _dlq_reader(connect, "/queue/ActiveMQ.DLQ", tag).recv()
+    assert dead.body == "poison"
+    assert dead.headers["destination"] == "/queue/ActiveMQ.DLQ"
+    assert dead.headers.get("original-destination") == queue
+    assert dead.headers.get("persistent") == "true"
+
+
+@pytest.mark.ferromq_only(reason=NACK_REDELIVERS)
+@pytest.mark.broker_config(dead_letter_strategy="individual")
+def test_individual_dead_letter_strategy(connect):
+    client = connect()
+    name = unique("indiv")
+    queue, tag = "/queue/" + name, unique("tag")
+    client.send(queue, "poison", tag=tag, persistent="true")
+    client.subscribe(queue, ack="client-individual")
+    _nack_until_gone(client, 7)
+    dead = _dlq_reader(connect, "/queue/DLQ." + name, tag).recv()
+    assert dead.body == "poison"
+    assert dead.headers.get("original-destination") == queue
+    # Nothing went to the shared DLQ.
+    shared = _dlq_reader(connect, "/queue/ActiveMQ.DLQ", tag)
+    shared.send_h("/queue/ActiveMQ.DLQ", "marker", {"tag": tag})
+    assert shared.recv_until("marker") == []
+
+
+@pytest.mark.ferromq_only(reason=NACK_REDELIVERS)
+@pytest.mark.broker_config(max_redeliveries=2)
+def test_configured_max_redeliveries(connect):
+    client = connect()
+    queue, tag = "/queue/" + unique("max2"), unique("tag")
+    client.send(queue, "poison", tag=tag, persistent="true")
+    client.subscribe(queue, ack="client-individual")
+    frames = _nack_until_gone(client, 3)
+    assert len(frames) == 3
+    client.send(queue, "marker")
+    assert client.recv_until("marker") == []
+    assert _dlq_reader(connect, "/queue/ActiveMQ.DLQ", tag).recv().body == "poison"
+
+
+@pytest.mark.ferromq_only(reason="ActiveMQ 5.17 never dead-letters on STOMP disconnects")
+def test_consumer_leaving_unacked_counts_as_redelivery(connect):
+    producer = connect()
+    queue, tag = "/queue/" + unique("leave"), unique("tag")
+    producer.send(queue, "poison", tag=tag, persistent="true")
+    for attempt in range(7):
+        consumer = connect()
+        consumer.subscribe(queue, ack="client-individual")
+        frame = consumer.recv()
+        assert frame.body == "poison"
+        assert frame.headers.get("redelivered", "false") == ("true" if attempt else "false")
+        consumer.drop()
+    dead = _dlq_reader(connect, "/queue/ActiveMQ.DLQ", tag).recv()
+    assert dead.body == "poison"
+    producer.subscribe(queue)
+    producer.send(queue, "marker")
+    assert producer.recv_until("marker") == []
+
+
+def test_nack_moves_message_out_of_the_queue_eventually(connect, is_activemq):
+    """Portable: NACKing a message until the broker gives up dead-letters
+    it to ActiveMQ.DLQ with its original destination recorded."""
+    client = connect()
+    queue, tag = "/queue/" + unique("giveup"), unique("tag")
+    client.send(queue, "poison", tag=tag, persistent="true")
+    client.subscribe(queue, ack="client-individual")
+    _nack_until_gone(client, 1 if is_activemq else 7)
+    dead = _dlq_reader(connect, "/queue/ActiveMQ.DLQ", tag).recv()
+    assert dead.body == "poison"
+    assert dead.headers.get("original-destination") == queue
