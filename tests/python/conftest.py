@@ -285,8 +285,10 @@ def broker(broker_factory, request):
     return broker_factory(**keys)
 
 
+# `connect` and `raw` depend on broker_factory so that their clients are
+# closed before the brokers are stopped (fixtures tear down in reverse).
 @pytest.fixture
-def connect(request):
+def connect(request, broker_factory):
     """``connect(version="1.2", client_id=None, heartbeats=(0, 0), target=None)``
     opens a stomp.py client to ``target`` (default: the ``broker`` fixture,
     started on first use) at its current port; closed at teardown."""
@@ -307,7 +309,7 @@ def connect(request):
 
 
 @pytest.fixture
-def raw(request):
+def raw(request, broker_factory):
     """``raw(target=None)`` opens a ``RawStomp`` socket to ``target`` (default:
     the ``broker`` fixture); closed at teardown."""
     socks = []

@@ -33,7 +33,10 @@ impl DestinationKind {
 
     /// Temporary destinations live as long as the connection that made them.
     pub fn is_temporary(self) -> bool {
-        matches!(self, DestinationKind::TempQueue | DestinationKind::TempTopic)
+        matches!(
+            self,
+            DestinationKind::TempQueue | DestinationKind::TempTopic
+        )
     }
 }
 
@@ -52,7 +55,9 @@ pub enum DestinationError {
     Empty,
     #[error("destination '{0}' has an empty segment")]
     EmptySegment(String),
-    #[error("'{0}' is not a destination: expected queue://, topic://, temp-queue:// or temp-topic://")]
+    #[error(
+        "'{0}' is not a destination: expected queue://, topic://, temp-queue:// or temp-topic://"
+    )]
     UnknownScheme(String),
     #[error("destination '{0}': '>' may only be the last segment")]
     MisplacedWildcard(String),
@@ -88,7 +93,9 @@ impl Destination {
     /// # Errors
     /// An unknown scheme or an invalid name.
     pub fn parse_key(key: &str) -> Result<Self, DestinationError> {
-        let (scheme, name) = key.split_once("://").ok_or_else(|| DestinationError::UnknownScheme(key.to_owned()))?;
+        let (scheme, name) = key
+            .split_once("://")
+            .ok_or_else(|| DestinationError::UnknownScheme(key.to_owned()))?;
         let kind = match scheme {
             "queue" => DestinationKind::Queue,
             "topic" => DestinationKind::Topic,
@@ -114,7 +121,9 @@ impl Destination {
 
     /// Whether the name holds `*` or `>` segments.
     pub fn is_wildcard(&self) -> bool {
-        self.name.split(['.', ',']).any(|segment| segment == "*" || segment == ">")
+        self.name
+            .split(['.', ','])
+            .any(|segment| segment == "*" || segment == ">")
     }
 
     /// Whether the name lists several destinations (`a,b`).
@@ -131,8 +140,10 @@ impl Destination {
         self.name
             .split(',')
             .map(|part| {
-                Destination::parse_key(part)
-                    .unwrap_or_else(|_| Destination { kind: self.kind, name: part.to_owned() })
+                Destination::parse_key(part).unwrap_or_else(|_| Destination {
+                    kind: self.kind,
+                    name: part.to_owned(),
+                })
             })
             .collect()
     }
@@ -153,7 +164,11 @@ impl fmt::Display for Destination {
 fn validate_segments(part: &str, whole: &str) -> Result<(), DestinationError> {
     let bare = part.split_once("://").map_or(part, |(_, rest)| rest);
     if bare.is_empty() {
-        return Err(if whole.is_empty() { DestinationError::Empty } else { DestinationError::EmptySegment(whole.to_owned()) });
+        return Err(if whole.is_empty() {
+            DestinationError::Empty
+        } else {
+            DestinationError::EmptySegment(whole.to_owned())
+        });
     }
     let segments: Vec<&str> = bare.split('.').collect();
     if segments.iter().any(|segment| segment.is_empty()) {
@@ -205,9 +220,18 @@ mod tests {
     #[test]
     fn bad_names_are_refused() {
         assert_eq!(Destination::queue(""), Err(DestinationError::Empty));
-        assert!(matches!(Destination::queue("a..b"), Err(DestinationError::EmptySegment(_))));
-        assert!(matches!(Destination::queue("a.>.b"), Err(DestinationError::MisplacedWildcard(_))));
-        assert!(matches!(Destination::parse_key("mailbox://x"), Err(DestinationError::UnknownScheme(_))));
+        assert!(matches!(
+            Destination::queue("a..b"),
+            Err(DestinationError::EmptySegment(_))
+        ));
+        assert!(matches!(
+            Destination::queue("a.>.b"),
+            Err(DestinationError::MisplacedWildcard(_))
+        ));
+        assert!(matches!(
+            Destination::parse_key("mailbox://x"),
+            Err(DestinationError::UnknownScheme(_))
+        ));
     }
 
     #[test]

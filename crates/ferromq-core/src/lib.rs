@@ -12,8 +12,8 @@ pub mod record;
 mod selector_source;
 
 pub use broker::{
-    AckKind, AckMode, BrokerHandle, ConnectRequest, ConsumerId, ConsumerSpec, CoreConfig, CoreError,
-    DeadLetterStrategy, Delivery, Outbound, SendOutcome, Session,
+    AckKind, AckMode, BrokerHandle, ConnectRequest, ConsumerId, ConsumerSpec, CoreConfig,
+    CoreError, DeadLetterStrategy, Delivery, Outbound, SendOutcome, Session,
 };
 pub use destination::{Destination, DestinationError, DestinationKind};
 pub use ferromq_selector::{Selector, SelectorError};

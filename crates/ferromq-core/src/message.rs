@@ -129,13 +129,20 @@ impl Message {
 
     /// Looks up a user property by name.
     pub fn property(&self, name: &str) -> Option<&PropertyValue> {
-        self.properties.iter().find(|(key, _)| key == name).map(|(_, value)| value)
+        self.properties
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
     }
 
     /// Approximate memory the message occupies; what memory limits are counted in.
     pub fn memory_size(&self) -> usize {
         const FIXED_OVERHEAD: usize = 160;
-        let properties: usize = self.properties.iter().map(|(key, value)| key.len() + value_size(value)).sum();
+        let properties: usize = self
+            .properties
+            .iter()
+            .map(|(key, value)| key.len() + value_size(value))
+            .sum();
         FIXED_OVERHEAD
             + self.id.len()
             + self.destination.name().len()

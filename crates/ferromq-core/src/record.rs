@@ -41,7 +41,10 @@ pub fn encode_message(message: &Message) -> Bytes {
     put_str(&mut out, &message.id);
     put_str(&mut out, &message.destination.key());
     put_opt_str(&mut out, message.correlation_id.as_deref());
-    put_opt_str(&mut out, message.reply_to.as_ref().map(Destination::key).as_deref());
+    put_opt_str(
+        &mut out,
+        message.reply_to.as_ref().map(Destination::key).as_deref(),
+    );
     put_opt_str(&mut out, message.message_type.as_deref());
     out.put_u8(message.priority);
     out.put_u8(u8::from(message.persistent));
@@ -317,18 +320,21 @@ mod tests {
             prop_oneof![
                 Just(Body::Empty),
                 ".{0,50}".prop_map(Body::Text),
-                proptest::collection::vec(any::<u8>(), 0..100).prop_map(|b| Body::Bytes(Bytes::from(b))),
+                proptest::collection::vec(any::<u8>(), 0..100)
+                    .prop_map(|b| Body::Bytes(Bytes::from(b))),
             ],
         )
-            .prop_map(|(id, name, correlation, priority, persistent, expiration, properties, body)| {
-                let mut message = Message::new(id, Destination::queue(name).unwrap(), body);
-                message.correlation_id = correlation;
-                message.priority = priority;
-                message.persistent = persistent;
-                message.expiration = expiration;
-                message.properties = properties;
-                message
-            })
+            .prop_map(
+                |(id, name, correlation, priority, persistent, expiration, properties, body)| {
+                    let mut message = Message::new(id, Destination::queue(name).unwrap(), body);
+                    message.correlation_id = correlation;
+                    message.priority = priority;
+                    message.persistent = persistent;
+                    message.expiration = expiration;
+                    message.properties = properties;
+                    message
+                },
+            )
     }
 
     proptest! {
@@ -361,6 +367,9 @@ mod tests {
             selector: Some("x > 1".into()),
             no_local: true,
         };
-        assert_eq!(decode_durable(&encode_durable(&definition)).unwrap(), definition);
+        assert_eq!(
+            decode_durable(&encode_durable(&definition)).unwrap(),
+            definition
+        );
     }
 }

@@ -13,11 +13,19 @@ impl PropertySource for Message {
             "JMSMessageID" => Some(Value::String(self.id.clone())),
             "JMSCorrelationID" => self.correlation_id.clone().map(Value::String),
             "JMSType" => self.message_type.clone().map(Value::String),
-            "JMSDeliveryMode" => {
-                Some(Value::String(if self.persistent { "PERSISTENT" } else { "NON_PERSISTENT" }.to_owned()))
-            }
+            "JMSDeliveryMode" => Some(Value::String(
+                if self.persistent {
+                    "PERSISTENT"
+                } else {
+                    "NON_PERSISTENT"
+                }
+                .to_owned(),
+            )),
             "JMSDestination" => Some(Value::String(self.destination.name().to_owned())),
-            "JMSReplyTo" => self.reply_to.as_ref().map(|dest| Value::String(dest.name().to_owned())),
+            "JMSReplyTo" => self
+                .reply_to
+                .as_ref()
+                .map(|dest| Value::String(dest.name().to_owned())),
             name => self.property(name).map(to_selector_value),
         }
     }

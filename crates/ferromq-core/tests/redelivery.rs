@@ -4,7 +4,10 @@ use crate::support::*;
 
 #[tokio::test]
 async fn nack_redelivers_then_dead_letters_after_the_limit() {
-    let handle = core(CoreConfig { max_redeliveries: 2, ..CoreConfig::default() });
+    let handle = core(CoreConfig {
+        max_redeliveries: 2,
+        ..CoreConfig::default()
+    });
     let mut session = session(&handle, None).await;
     let consumer = subscribe(&session, spec(queue("work"), AckMode::Individual)).await;
     send(&session, text(queue("work"), "poison")).await;
@@ -12,7 +15,10 @@ async fn nack_redelivers_then_dead_letters_after_the_limit() {
         let delivery = deliver(&mut session).await;
         assert_eq!(delivery.delivery_count, attempt);
         assert_eq!(delivery.redelivered, attempt > 1);
-        session.ack(consumer, delivery.tag, AckKind::Nack, None).await.unwrap();
+        session
+            .ack(consumer, delivery.tag, AckKind::Nack, None)
+            .await
+            .unwrap();
     }
     quiet(&mut session).await;
     let dlq = subscribe(&session, spec(queue("ActiveMQ.DLQ"), AckMode::Auto)).await;
@@ -26,7 +32,9 @@ async fn nack_redelivers_then_dead_letters_after_the_limit() {
 async fn individual_dead_letter_strategy_uses_one_queue_per_destination() {
     let config = CoreConfig {
         max_redeliveries: 0,
-        dead_letter: DeadLetterStrategy::Individual { prefix: "DLQ.".into() },
+        dead_letter: DeadLetterStrategy::Individual {
+            prefix: "DLQ.".into(),
+        },
         ..CoreConfig::default()
     };
     let handle = core(config);
@@ -34,7 +42,10 @@ async fn individual_dead_letter_strategy_uses_one_queue_per_destination() {
     let consumer = subscribe(&session, spec(queue("orders"), AckMode::Individual)).await;
     send(&session, text(queue("orders"), "x")).await;
     let delivery = deliver(&mut session).await;
-    session.ack(consumer, delivery.tag, AckKind::Nack, None).await.unwrap();
+    session
+        .ack(consumer, delivery.tag, AckKind::Nack, None)
+        .await
+        .unwrap();
     subscribe(&session, spec(queue("DLQ.orders"), AckMode::Auto)).await;
     assert_eq!(body(&deliver(&mut session).await), "x");
 }
@@ -74,6 +85,9 @@ async fn expired_messages_are_never_delivered_and_persistent_ones_are_dead_lette
     subscribe(&session, spec(queue("ActiveMQ.DLQ"), AckMode::Auto)).await;
     let dead = deliver(&mut session).await;
     assert_eq!(body(&dead), "persistent");
-    assert_eq!(dead.message.expiration, 0, "a dead-lettered message does not expire again");
+    assert_eq!(
+        dead.message.expiration, 0,
+        "a dead-lettered message does not expire again"
+    );
     quiet(&mut session).await;
 }

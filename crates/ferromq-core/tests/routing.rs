@@ -40,10 +40,17 @@ async fn composite_destinations_deliver_to_every_part() {
     let mut session = session(&handle, None).await;
     subscribe(&session, spec(queue("a"), AckMode::Auto)).await;
     subscribe(&session, spec(topic("b"), AckMode::Auto)).await;
-    send(&session, text(Destination::queue("queue://a,topic://b").unwrap(), "both")).await;
+    send(
+        &session,
+        text(Destination::queue("queue://a,topic://b").unwrap(), "both"),
+    )
+    .await;
     let first = deliver(&mut session).await;
     let second = deliver(&mut session).await;
-    let mut names = vec![first.message.destination.key(), second.message.destination.key()];
+    let mut names = vec![
+        first.message.destination.key(),
+        second.message.destination.key(),
+    ];
     names.sort();
     assert_eq!(names, ["queue://a", "topic://b"]);
 }
@@ -58,7 +65,10 @@ async fn queue_selectors_pick_messages_per_consumer() {
     let producer = session(&handle, None).await;
     for color in ["blue", "red", "green", "red"] {
         let mut message = text(queue("colors"), color);
-        message.properties.push(("color".into(), ferromq_core::PropertyValue::String(color.into())));
+        message.properties.push((
+            "color".into(),
+            ferromq_core::PropertyValue::String(color.into()),
+        ));
         send(&producer, message).await;
     }
     assert_eq!(body(&deliver(&mut red).await), "red");
@@ -82,7 +92,10 @@ async fn only_the_exclusive_consumer_receives_while_it_lives() {
     for _ in 0..5 {
         let delivery = deliver(&mut exclusive).await;
         // What a protocol adapter does once it has written an auto-ack delivery.
-        exclusive.auto_ack(exclusive_id, delivery.tag).await.unwrap();
+        exclusive
+            .auto_ack(exclusive_id, delivery.tag)
+            .await
+            .unwrap();
     }
     quiet(&mut normal).await;
     exclusive.unsubscribe(exclusive_id).await.unwrap();
@@ -96,14 +109,30 @@ async fn temporary_queues_belong_to_their_connection() {
     let mut owner = session_with_prefix(&handle, "OWN:").await;
     let other = session(&handle, None).await;
     let temp = Destination::new(DestinationKind::TempQueue, "OWN:replies").unwrap();
-    let refused = other.send(text(temp.clone(), "early"), None).await.unwrap().await.unwrap();
-    assert!(matches!(refused, Err(CoreError::UnknownTempDestination(_))), "only the owner creates it");
+    let refused = other
+        .send(text(temp.clone(), "early"), None)
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, Err(CoreError::UnknownTempDestination(_))),
+        "only the owner creates it"
+    );
     subscribe(&owner, spec(temp.clone(), AckMode::Auto)).await;
     send(&other, text(temp.clone(), "reply")).await;
     assert_eq!(body(&deliver(&mut owner).await), "reply");
     owner.close().await;
-    let after = other.send(text(temp, "late"), None).await.unwrap().await.unwrap();
-    assert!(matches!(after, Err(CoreError::UnknownTempDestination(_))), "deleted with its connection");
+    let after = other
+        .send(text(temp, "late"), None)
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(
+        matches!(after, Err(CoreError::UnknownTempDestination(_))),
+        "deleted with its connection"
+    );
 }
 
 #[tokio::test]
@@ -119,5 +148,11 @@ async fn durable_subscriptions_keep_messages_while_offline() {
     let mut back = session(&handle, Some("c1")).await;
     subscribe(&back, durable_spec).await;
     assert_eq!(body(&deliver(&mut back).await), "while away");
-    assert!(matches!(session(&handle, None).await.remove_durable("n".into()).await, Err(CoreError::DurableWithoutClientId)));
+    assert!(matches!(
+        session(&handle, None)
+            .await
+            .remove_durable("n".into())
+            .await,
+        Err(CoreError::DurableWithoutClientId)
+    ));
 }

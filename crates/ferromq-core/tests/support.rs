@@ -2,8 +2,8 @@ use std::time::Duration;
 
 use ferromq_core::broker::{self, BrokerHandle};
 use ferromq_core::{
-    AckMode, Body, ConnectRequest, ConsumerId, ConsumerSpec, CoreConfig, Delivery, Destination, Message, Outbound,
-    Session,
+    AckMode, Body, ConnectRequest, ConsumerId, ConsumerSpec, CoreConfig, Delivery, Destination,
+    Message, Outbound, Session,
 };
 
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -78,7 +78,9 @@ pub async fn deliver(session: &mut Session) -> Delivery {
 }
 
 pub async fn quiet(session: &mut Session) {
-    if let Ok(Some(outbound)) = tokio::time::timeout(Duration::from_millis(100), session.next_outbound()).await {
+    if let Ok(Some(outbound)) =
+        tokio::time::timeout(Duration::from_millis(100), session.next_outbound()).await
+    {
         panic!("expected nothing, got {outbound:?}");
     }
 }

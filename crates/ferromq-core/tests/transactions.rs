@@ -8,14 +8,20 @@ async fn transactional_sends_appear_only_at_commit() {
     let mut session = session(&handle, None).await;
     subscribe(&session, spec(queue("tx"), AckMode::Auto)).await;
     session.begin("t1".into()).await.unwrap();
-    let answer = session.send(text(queue("tx"), "a"), Some("t1".into())).await.unwrap();
+    let answer = session
+        .send(text(queue("tx"), "a"), Some("t1".into()))
+        .await
+        .unwrap();
     answer.await.unwrap().unwrap();
     quiet(&mut session).await;
     session.commit("t1".into()).await.unwrap();
     assert_eq!(body(&deliver(&mut session).await), "a");
 
     session.begin("t2".into()).await.unwrap();
-    let answer = session.send(text(queue("tx"), "b"), Some("t2".into())).await.unwrap();
+    let answer = session
+        .send(text(queue("tx"), "b"), Some("t2".into()))
+        .await
+        .unwrap();
     answer.await.unwrap().unwrap();
     session.abort("t2".into()).await.unwrap();
     quiet(&mut session).await;
@@ -29,12 +35,23 @@ async fn acks_in_an_aborted_transaction_are_redelivered() {
     send(&session, text(queue("q"), "m")).await;
     let delivery = deliver(&mut session).await;
     session.begin("t".into()).await.unwrap();
-    session.ack(consumer, delivery.tag, AckKind::Individual, Some("t".into())).await.unwrap();
+    session
+        .ack(
+            consumer,
+            delivery.tag,
+            AckKind::Individual,
+            Some("t".into()),
+        )
+        .await
+        .unwrap();
     session.abort("t".into()).await.unwrap();
     let again = deliver(&mut session).await;
     assert!(again.redelivered);
     session.begin("t".into()).await.unwrap();
-    session.ack(consumer, again.tag, AckKind::Individual, Some("t".into())).await.unwrap();
+    session
+        .ack(consumer, again.tag, AckKind::Individual, Some("t".into()))
+        .await
+        .unwrap();
     session.commit("t".into()).await.unwrap();
     quiet(&mut session).await;
 }
@@ -43,9 +60,18 @@ async fn acks_in_an_aborted_transaction_are_redelivered() {
 async fn unknown_transactions_and_acks_are_refused() {
     let handle = core(CoreConfig::default());
     let session = session(&handle, None).await;
-    assert!(matches!(session.commit("nope".into()).await, Err(CoreError::UnknownTransaction(_))));
+    assert!(matches!(
+        session.commit("nope".into()).await,
+        Err(CoreError::UnknownTransaction(_))
+    ));
     let consumer = subscribe(&session, spec(queue("q"), AckMode::Individual)).await;
-    assert!(matches!(session.ack(consumer, 999, AckKind::Individual, None).await, Err(CoreError::UnknownAck(999))));
+    assert!(matches!(
+        session.ack(consumer, 999, AckKind::Individual, None).await,
+        Err(CoreError::UnknownAck(999))
+    ));
     session.begin("t".into()).await.unwrap();
-    assert!(matches!(session.begin("t".into()).await, Err(CoreError::TransactionExists(_))));
+    assert!(matches!(
+        session.begin("t".into()).await,
+        Err(CoreError::TransactionExists(_))
+    ));
 }

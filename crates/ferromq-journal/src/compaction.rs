@@ -122,4 +122,3 @@ fn write_batch(
     index.set_segment_size(segment, log.active_len());
     Ok(())
 }
-

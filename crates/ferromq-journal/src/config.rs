@@ -98,13 +98,19 @@ impl JournalConfig {
         if self.segment_size < MIN_SEGMENT_SIZE {
             return Err(JournalError::InvalidConfig {
                 key: "segment_size",
-                reason: format!("{} is below the minimum of {MIN_SEGMENT_SIZE}", self.segment_size),
+                reason: format!(
+                    "{} is below the minimum of {MIN_SEGMENT_SIZE}",
+                    self.segment_size
+                ),
             });
         }
         if self.segment_size > u64::from(MAX_RECORD_LEN) {
             return Err(JournalError::InvalidConfig {
                 key: "segment_size",
-                reason: format!("{} is above the maximum of {MAX_RECORD_LEN}", self.segment_size),
+                reason: format!(
+                    "{} is above the maximum of {MAX_RECORD_LEN}",
+                    self.segment_size
+                ),
             });
         }
         if self.max_batch_bytes == 0 {
@@ -136,12 +142,18 @@ mod tests {
         bad.queue_capacity = 0;
         assert!(matches!(
             bad.validate(),
-            Err(JournalError::InvalidConfig { key: "queue_capacity", .. })
+            Err(JournalError::InvalidConfig {
+                key: "queue_capacity",
+                ..
+            })
         ));
         let bad = config.with_segment_size(10);
         assert!(matches!(
             bad.validate(),
-            Err(JournalError::InvalidConfig { key: "segment_size", .. })
+            Err(JournalError::InvalidConfig {
+                key: "segment_size",
+                ..
+            })
         ));
     }
 }

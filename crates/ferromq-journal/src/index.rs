@@ -115,7 +115,9 @@ impl<P: PutPayload> Index<P> {
 
     /// The oldest segment still on disk.
     pub(crate) fn oldest_segment(&self) -> Option<(u64, SegmentUsage)> {
-        self.segments.first_key_value().map(|(&id, &usage)| (id, usage))
+        self.segments
+            .first_key_value()
+            .map(|(&id, &usage)| (id, usage))
     }
 
     /// The live metas stored in `segment`, as ops that rewrite them.
@@ -309,7 +311,13 @@ mod tests {
             },
             1,
         );
-        index.apply(Op::Remove { key: "q".into(), seq: 1 }, 2);
+        index.apply(
+            Op::Remove {
+                key: "q".into(),
+                seq: 1,
+            },
+            2,
+        );
         assert_eq!(index.oldest_segment().map(|(_, u)| u.live_puts), Some(1));
         index.apply(Op::DropSpace { key: "q".into() }, 2);
         index.apply(put("q", 3), 2);

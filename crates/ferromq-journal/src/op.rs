@@ -11,7 +11,11 @@ use bytes::Bytes;
 pub enum Op {
     /// Stores a message payload in the space `key`. `seq` is unique within the journal,
     /// assigned by the core in increasing order.
-    Put { key: String, seq: u64, payload: Bytes },
+    Put {
+        key: String,
+        seq: u64,
+        payload: Bytes,
+    },
     /// Forgets the message `seq` of space `key` (consumed or acknowledged).
     Remove { key: String, seq: u64 },
     /// Creates or replaces the meta entry `key` (durable subscription definitions etc.).
@@ -236,8 +240,11 @@ mod tests {
         let key = "[a-z:/é-]{0,12}";
         let payload = proptest::collection::vec(any::<u8>(), 0..64).prop_map(Bytes::from);
         prop_oneof![
-            (key, any::<u64>(), payload.clone())
-                .prop_map(|(key, seq, payload)| Op::Put { key, seq, payload }),
+            (key, any::<u64>(), payload.clone()).prop_map(|(key, seq, payload)| Op::Put {
+                key,
+                seq,
+                payload
+            }),
             (key, any::<u64>()).prop_map(|(key, seq)| Op::Remove { key, seq }),
             (key, payload).prop_map(|(key, payload)| Op::PutMeta { key, payload }),
             key.prop_map(|key| Op::RemoveMeta { key }),

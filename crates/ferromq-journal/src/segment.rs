@@ -125,7 +125,12 @@ impl ActiveSegment {
             .append(true)
             .open(&path)
             .map_err(io_err("open segment", &path))?;
-        Ok(Self { id, path, file, len })
+        Ok(Self {
+            id,
+            path,
+            file,
+            len,
+        })
     }
 }
 
@@ -247,10 +252,11 @@ impl SegmentLog {
             return Ok(());
         }
         let active = &mut self.active;
-        active
-            .file
-            .write_all(&self.pending)
-            .map_err(io_err_at("append to", &active.path, active.len))?;
+        active.file.write_all(&self.pending).map_err(io_err_at(
+            "append to",
+            &active.path,
+            active.len,
+        ))?;
         active.len = active
             .len
             .saturating_add(u64::try_from(self.pending.len()).unwrap_or(u64::MAX));

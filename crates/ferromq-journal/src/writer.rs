@@ -187,13 +187,22 @@ impl Writer {
                 let count = u64::try_from(appends.len()).unwrap_or(u64::MAX);
                 Counters::add(&self.counters.batches_written, count);
                 Counters::add(&self.counters.group_commits, 1);
+                let mut replies = Vec::with_capacity(appends.len());
                 for (append, segment) in appends.into_iter().zip(segments) {
                     for op in append.ops {
                         self.index.apply(op, segment);
                     }
-                    // A dropped Durable means the caller does not care when; not an error.
-                    let _ = append.done.send(Ok(()));
+                    replies.push(append.done);
                 }
+                // Publish before answering, so a caller reading stats after its batch is
+                // durable sees the batch counted.
+                self.publish();
+                for done in replies {
+                    // A dropped Durable means the caller does not care when; not an error.
+                    let _ = done.send(Ok(()));
+                }
+                // Deleting dead segments happens after the answers: it costs a directory
+                // fsync and nobody's batch depends on it.
                 if let Err(error) = self.collect_garbage() {
                     self.fail(error);
                 }
@@ -257,8 +266,12 @@ impl Writer {
     /// Deletes dead segments from the oldest end (see the invariant in the module docs).
     pub(crate) fn collect_garbage(&mut self) -> Result<(), JournalError> {
         let mut synced = self.sync == SyncMode::Always;
+        // Only segments older than the active one at the start of this round are candidates:
+        // segments that carrying metas forward seals during the round hold nothing but live
+        // metas, and carrying those again would loop when the metas exceed a segment.
+        let limit = self.log.active_id();
         while let Some((id, usage)) = self.index.oldest_segment() {
-            if id == self.log.active_id() || usage.live_puts > 0 {
+            if id >= limit || usage.live_puts > 0 {
                 break;
             }
             if usage.live_metas > 0 {

@@ -1,15 +1,21 @@
 //! Helpers shared by the journal tests: configs, op builders, a reference model.
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use ferromq_journal::{Journal, JournalConfig, Op, Recovered, SyncMode};
+use ferromq_journal::{Journal, JournalConfig, LockMode, Op, Recovered, SyncMode};
 
-/// A config that skips fsync (tests check logic, not the disk) with small segments.
+/// A config that skips fsync (tests check logic, not the disk).
+///
+/// It waits for the lock rather than failing: while another test thread spawns a child
+/// process, the child briefly holds copies of every descriptor (until its `exec` closes
+/// them), which can delay the release of a lock that `close` has already dropped. Tests of
+/// `LockMode::Fail` set it explicitly.
 pub fn fast_config(dir: &Path) -> JournalConfig {
-    JournalConfig::new(dir).with_sync(SyncMode::Never)
+    JournalConfig::new(dir)
+        .with_sync(SyncMode::Never)
+        .with_lock(LockMode::Wait)
 }
 
 pub fn put(key: &str, seq: u64, payload: &[u8]) -> Op {
@@ -44,12 +50,7 @@ pub fn drop_space(key: &str) -> Op {
 
 /// Appends a batch and waits until it is durable.
 pub async fn commit(journal: &Journal, ops: Vec<Op>) {
-    journal
-        .append(ops)
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    journal.append(ops).await.unwrap().await.unwrap();
 }
 
 pub fn open(config: &JournalConfig) -> (Journal, Recovered) {

@@ -1,6 +1,8 @@
 //! Integration tests for the journal, one binary (see STYLE.md): each module covers one
 //! concern and uses temporary directories only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod corruption;
 mod group_commit;

@@ -36,7 +36,12 @@ pub enum ConfigError {
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
     #[error("{file}:{line}: key '{key}': {message}")]
-    Invalid { file: String, line: usize, key: String, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,7 +78,10 @@ impl Default for BrokerSection {
             max_redeliveries: core.max_redeliveries,
             dead_letter_strategy: Spanned::new(0..0, "shared".to_owned()),
             memory_limit: Spanned::new(0..0, ByteSize(core.memory_limit as u64)),
-            destination_memory_limit: Spanned::new(0..0, ByteSize(core.destination_memory_limit as u64)),
+            destination_memory_limit: Spanned::new(
+                0..0,
+                ByteSize(core.destination_memory_limit as u64),
+            ),
             send_fail_if_no_space: false,
             expiry_check_period_ms: 1000,
             shutdown_drain_ms: 5000,
@@ -102,24 +110,36 @@ impl<'de> Deserialize<'de> for ByteSize {
         }
         match Raw::deserialize(deserializer)? {
             Raw::Number(n) => Ok(ByteSize(n)),
-            Raw::Text(text) => parse_byte_size(&text).map(ByteSize).map_err(serde::de::Error::custom),
+            Raw::Text(text) => parse_byte_size(&text)
+                .map(ByteSize)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
 
 fn parse_byte_size(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
-    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
     let (digits, unit) = trimmed.split_at(split);
-    let number: u64 = digits.parse().map_err(|_| format!("'{text}' is not a size like \"64 MiB\""))?;
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size like \"64 MiB\""))?;
     let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit '{other}' in '{text}' (use B, KiB, MiB or GiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit '{other}' in '{text}' (use B, KiB, MiB or GiB)"
+            ))
+        }
     };
-    number.checked_mul(multiplier).ok_or_else(|| format!("size '{text}' is too large"))
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("size '{text}' is too large"))
 }
 
 /// Which protocol a connector speaks.
@@ -168,7 +188,10 @@ impl BrokerConfig {
     /// # Errors
     /// The file cannot be read, or [`BrokerConfig::parse`] refuses it.
     pub fn load(path: &Path) -> Result<BrokerConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         BrokerConfig::parse(&text, &path.display().to_string(), &base)
     }
@@ -187,18 +210,23 @@ impl BrokerConfig {
     /// # Errors
     /// Unknown keys, wrong types, bad URIs or values, each naming file, line and key.
     pub fn parse(text: &str, file: &str, base: &Path) -> Result<BrokerConfig, ConfigError> {
-        let raw: FileConfig = toml::from_str(text)
-            .map_err(|err| ConfigError::Parse { file: file.to_owned(), message: err.to_string().trim_end().to_owned() })?;
-        let invalid = |span: std::ops::Range<usize>, key: &str, message: String| ConfigError::Invalid {
+        let raw: FileConfig = toml::from_str(text).map_err(|err| ConfigError::Parse {
             file: file.to_owned(),
-            line: line_of(text, span.start),
-            key: key.to_owned(),
-            message,
-        };
+            message: err.to_string().trim_end().to_owned(),
+        })?;
+        let invalid =
+            |span: std::ops::Range<usize>, key: &str, message: String| ConfigError::Invalid {
+                file: file.to_owned(),
+                line: line_of(text, span.start),
+                key: key.to_owned(),
+                message,
+            };
         let broker = raw.broker;
         let dead_letter = match broker.dead_letter_strategy.get_ref().as_str() {
             "shared" => DeadLetterStrategy::default(),
-            "individual" => DeadLetterStrategy::Individual { prefix: "DLQ.".to_owned() },
+            "individual" => DeadLetterStrategy::Individual {
+                prefix: "DLQ.".to_owned(),
+            },
             other => {
                 return Err(invalid(
                     broker.dead_letter_strategy.span(),
@@ -208,10 +236,14 @@ impl BrokerConfig {
             }
         };
         let size = |value: &Spanned<ByteSize>, key: &str| {
-            usize::try_from(value.get_ref().0).map_err(|_| invalid(value.span(), key, "size too large".to_owned()))
+            usize::try_from(value.get_ref().0)
+                .map_err(|_| invalid(value.span(), key, "size too large".to_owned()))
         };
         let memory_limit = size(&broker.memory_limit, "broker.memory_limit")?;
-        let destination_memory_limit = size(&broker.destination_memory_limit, "broker.destination_memory_limit")?;
+        let destination_memory_limit = size(
+            &broker.destination_memory_limit,
+            "broker.destination_memory_limit",
+        )?;
         if broker.name.is_empty() {
             return Err(invalid(0..0, "broker.name", "must not be empty".to_owned()));
         }
@@ -230,12 +262,23 @@ impl BrokerConfig {
             let key = format!("transport_connector[{index}].uri");
             let connector = parse_connector(&section.name, section.uri.get_ref())
                 .map_err(|message| invalid(section.uri.span(), &key, message))?;
-            if connectors.iter().any(|other: &ConnectorConfig| other.name == connector.name) {
-                return Err(invalid(section.uri.span(), &key, format!("connector name '{}' is used twice", section.name)));
+            if connectors
+                .iter()
+                .any(|other: &ConnectorConfig| other.name == connector.name)
+            {
+                return Err(invalid(
+                    section.uri.span(),
+                    &key,
+                    format!("connector name '{}' is used twice", section.name),
+                ));
             }
             connectors.push(connector);
         }
-        let data_dir = if broker.data_dir.is_absolute() { broker.data_dir } else { base.join(broker.data_dir) };
+        let data_dir = if broker.data_dir.is_absolute() {
+            broker.data_dir
+        } else {
+            base.join(broker.data_dir)
+        };
         Ok(BrokerConfig {
             name: broker.name,
             data_dir,
@@ -260,13 +303,21 @@ impl BrokerConfig {
 /// Parses an ActiveMQ-style connector URI such as
 /// `stomp://0.0.0.0:61613?maximumConnections=1000&wireFormat.maxFrameSize=104857600`.
 fn parse_connector(name: &str, uri: &str) -> Result<ConnectorConfig, String> {
-    let (scheme, rest) = uri.split_once("://").ok_or_else(|| format!("'{uri}' is not a URI like stomp://host:port"))?;
+    let (scheme, rest) = uri
+        .split_once("://")
+        .ok_or_else(|| format!("'{uri}' is not a URI like stomp://host:port"))?;
     let protocol = match scheme {
         "stomp" | "stomp+nio" => Protocol::Stomp,
         "tcp" | "nio" | "ssl" | "stomp+ssl" | "amqp" | "mqtt" | "ws" | "auto" => {
-            return Err(format!("scheme '{scheme}' is not implemented yet (supported: stomp, stomp+nio)"))
+            return Err(format!(
+                "scheme '{scheme}' is not implemented yet (supported: stomp, stomp+nio)"
+            ))
         }
-        other => return Err(format!("unknown scheme '{other}' (supported: stomp, stomp+nio)")),
+        other => {
+            return Err(format!(
+                "unknown scheme '{other}' (supported: stomp, stomp+nio)"
+            ))
+        }
     };
     let (address, query) = rest.split_once('?').unwrap_or((rest, ""));
     let address = address.trim_end_matches('/');
@@ -280,8 +331,14 @@ fn parse_connector(name: &str, uri: &str) -> Result<ConnectorConfig, String> {
         max_frame_size: 64 << 20,
     };
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (key, value) = pair.split_once('=').ok_or_else(|| format!("option '{pair}' has no value"))?;
-        let number = || value.parse::<usize>().map_err(|_| format!("option '{key}' needs a number, got '{value}'"));
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("option '{pair}' has no value"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("option '{key}' needs a number, got '{value}'"))
+        };
         match key {
             "maximumConnections" => connector.max_connections = number()?.max(1),
             "wireFormat.maxFrameSize" | "wireFormat.maxDataLength" => connector.max_frame_size = number()?.max(1024),
@@ -292,20 +349,27 @@ fn parse_connector(name: &str, uri: &str) -> Result<ConnectorConfig, String> {
 }
 
 fn resolve_bind(address: &str) -> Result<SocketAddr, String> {
-    let (host, port) = address.rsplit_once(':').ok_or_else(|| format!("'{address}' needs a port, like 0.0.0.0:61613"))?;
-    let port: u16 = port.parse().map_err(|_| format!("'{port}' is not a port number"))?;
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{address}' needs a port, like 0.0.0.0:61613"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let host = match host {
         "" | "0.0.0.0" => "0.0.0.0",
         "localhost" => "127.0.0.1",
         other => other,
     };
-    let ip = host.parse().map_err(|_| format!("'{host}' is not an IP address (host names other than localhost are not resolved)"))?;
+    let ip = host.parse().map_err(|_| {
+        format!("'{host}' is not an IP address (host names other than localhost are not resolved)")
+    })?;
     Ok(SocketAddr::new(ip, port))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |before| before.matches('\n').count() + 1)
+    text.get(..offset)
+        .map_or(1, |before| before.matches('\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -334,7 +398,9 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_key() {
-        let err = parse("[broker]\nname = \"a\"\ncolour = \"red\"\n").unwrap_err().to_string();
+        let err = parse("[broker]\nname = \"a\"\ncolour = \"red\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("broker.toml"), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("colour"), "{err}");
@@ -342,15 +408,23 @@ mod tests {
 
     #[test]
     fn wrong_type_is_refused() {
-        let err = parse("[broker]\npersistent = \"yes\"\n").unwrap_err().to_string();
-        assert!(err.contains("line 2") && err.contains("persistent"), "{err}");
+        let err = parse("[broker]\npersistent = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("persistent"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_uri_names_line_and_key() {
         let text = "[[transport_connector]]\nname = \"x\"\nuri = \"stomp://127.0.0.1:notaport\"\n";
         let err = parse(text).unwrap_err().to_string();
-        assert_eq!(err, "broker.toml:3: key 'transport_connector[0].uri': 'notaport' is not a port number");
+        assert_eq!(
+            err,
+            "broker.toml:3: key 'transport_connector[0].uri': 'notaport' is not a port number"
+        );
     }
 
     #[test]
@@ -376,7 +450,8 @@ mod tests {
         assert_eq!(parse_byte_size("1gb").unwrap(), 1 << 30);
         assert_eq!(parse_byte_size("512").unwrap(), 512);
         assert!(parse_byte_size("12 parsecs").is_err());
-        let config = parse("[broker]\nmemory_limit = \"2 MiB\"\ndestination_memory_limit = 1024\n").unwrap();
+        let config =
+            parse("[broker]\nmemory_limit = \"2 MiB\"\ndestination_memory_limit = 1024\n").unwrap();
         assert_eq!(config.core.memory_limit, 2 << 20);
         assert_eq!(config.core.destination_memory_limit, 1024);
     }
@@ -384,8 +459,18 @@ mod tests {
     #[test]
     fn dead_letter_strategy_is_checked() {
         let config = parse("[broker]\ndead_letter_strategy = \"individual\"\n").unwrap();
-        assert_eq!(config.core.dead_letter, DeadLetterStrategy::Individual { prefix: "DLQ.".into() });
-        let err = parse("[broker]\n\ndead_letter_strategy = \"bin\"\n").unwrap_err().to_string();
-        assert!(err.starts_with("broker.toml:3: key 'broker.dead_letter_strategy'"), "{err}");
+        assert_eq!(
+            config.core.dead_letter,
+            DeadLetterStrategy::Individual {
+                prefix: "DLQ.".into()
+            }
+        );
+        let err = parse("[broker]\n\ndead_letter_strategy = \"bin\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("broker.toml:3: key 'broker.dead_letter_strategy'"),
+            "{err}"
+        );
     }
 }

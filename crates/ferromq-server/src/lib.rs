@@ -70,7 +70,8 @@ impl RunningServer {
             let mut journal_config = JournalConfig::new(config.store_dir());
             journal_config.sync = SyncMode::Always;
             journal_config.lock = LockMode::Wait;
-            let (journal, recovered) = tokio::task::spawn_blocking(move || Journal::open(journal_config)).await??;
+            let (journal, recovered) =
+                tokio::task::spawn_blocking(move || Journal::open(journal_config)).await??;
             (Some(journal), Some(recovered))
         } else {
             (None, None)
@@ -96,7 +97,11 @@ impl RunningServer {
                 }
             };
             let address = socket.local_addr().unwrap_or(connector.bind);
-            bound.push(BoundConnector { name: connector.name.clone(), protocol: connector.protocol, address });
+            bound.push(BoundConnector {
+                name: connector.name.clone(),
+                protocol: connector.protocol,
+                address,
+            });
             sockets.push((connector.clone(), socket));
         }
         for ((connector, socket), bound) in sockets.into_iter().zip(&bound) {
@@ -130,7 +135,10 @@ impl RunningServer {
 
     /// The address of the first connector speaking `protocol`.
     pub fn address_of(&self, protocol: Protocol) -> Option<SocketAddr> {
-        self.connectors.iter().find(|c| c.protocol == protocol).map(|c| c.address)
+        self.connectors
+            .iter()
+            .find(|c| c.protocol == protocol)
+            .map(|c| c.address)
     }
 
     /// A handle into the broker core, for in-process users (console, tests).
@@ -146,8 +154,14 @@ impl RunningServer {
         self.listeners.wait().await;
         self.stop_connections.cancel();
         self.connections.close();
-        if tokio::time::timeout(self.config.shutdown_drain, self.connections.wait()).await.is_err() {
-            tracing::warn!(drain_ms = self.config.shutdown_drain.as_millis() as u64, "connections still busy after the drain time; closing anyway");
+        if tokio::time::timeout(self.config.shutdown_drain, self.connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                drain_ms = self.config.shutdown_drain.as_millis() as u64,
+                "connections still busy after the drain time; closing anyway"
+            );
         }
         self.broker.shutdown().await;
         if let Err(err) = self.core_task.await {

@@ -39,7 +39,11 @@ pub(crate) fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
 
 pub(crate) async fn accept_loop(listener: TcpListener, context: ListenerContext) {
     let permits = Arc::new(Semaphore::new(context.connector.max_connections));
-    let stomp_context = Arc::new(stomp::StompContext::new(&context.connector, context.broker.clone(), &context.broker_name));
+    let stomp_context = Arc::new(stomp::StompContext::new(
+        &context.connector,
+        context.broker.clone(),
+        &context.broker_name,
+    ));
     let mut backoff = Duration::from_millis(5);
     loop {
         let permit = tokio::select! {

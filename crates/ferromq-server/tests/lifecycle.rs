@@ -6,7 +6,10 @@ use ferromq_client::{AckMode, Client, Command, ConnectOptions, Frame};
 use ferromq_testkit::{next_message, no_message, TestBroker, WAIT};
 
 fn persistent(destination: &str, body: String) -> Frame {
-    Frame::new(Command::Send).header("destination", destination).header("persistent", "true").with_body(body)
+    Frame::new(Command::Send)
+        .header("destination", destination)
+        .header("persistent", "true")
+        .with_body(body)
 }
 
 #[tokio::test]
@@ -14,15 +17,23 @@ async fn persistent_messages_survive_a_restart_and_non_persistent_do_not() {
     let mut broker = TestBroker::start().await;
     let (producer, _) = broker.client().await;
     for i in 0..50 {
-        producer.send_with_receipt(persistent("/queue/kept", format!("p{i}"))).await.unwrap();
+        producer
+            .send_with_receipt(persistent("/queue/kept", format!("p{i}")))
+            .await
+            .unwrap();
     }
-    let transient = Frame::new(Command::Send).header("destination", "/queue/kept").with_body("gone");
+    let transient = Frame::new(Command::Send)
+        .header("destination", "/queue/kept")
+        .with_body("gone");
     producer.send_with_receipt(transient).await.unwrap();
     producer.disconnect().await.unwrap();
     broker.restart().await;
 
     let (consumer, mut messages) = broker.client().await;
-    consumer.subscribe("/queue/kept", "s", AckMode::Auto, &[]).await.unwrap();
+    consumer
+        .subscribe("/queue/kept", "s", AckMode::Auto, &[])
+        .await
+        .unwrap();
     for i in 0..50 {
         let frame = next_message(&mut messages).await;
         assert_eq!(frame.body, format!("p{i}").into_bytes());
@@ -35,9 +46,15 @@ async fn acknowledged_messages_stay_gone_after_a_restart() {
     let mut broker = TestBroker::start().await;
     let (client, mut messages) = broker.client().await;
     for i in 0..10 {
-        client.send_with_receipt(persistent("/queue/acked", format!("{i}"))).await.unwrap();
+        client
+            .send_with_receipt(persistent("/queue/acked", format!("{i}")))
+            .await
+            .unwrap();
     }
-    client.subscribe("/queue/acked", "s", AckMode::ClientIndividual, &[]).await.unwrap();
+    client
+        .subscribe("/queue/acked", "s", AckMode::ClientIndividual, &[])
+        .await
+        .unwrap();
     for _ in 0..4 {
         let frame = next_message(&mut messages).await;
         client.ack(&frame, None).await.unwrap();
@@ -45,9 +62,15 @@ async fn acknowledged_messages_stay_gone_after_a_restart() {
     client.disconnect().await.unwrap();
     broker.restart().await;
     let (client, mut messages) = broker.client().await;
-    client.subscribe("/queue/acked", "s", AckMode::Auto, &[]).await.unwrap();
+    client
+        .subscribe("/queue/acked", "s", AckMode::Auto, &[])
+        .await
+        .unwrap();
     for i in 4..10 {
-        assert_eq!(next_message(&mut messages).await.body, format!("{i}").into_bytes());
+        assert_eq!(
+            next_message(&mut messages).await.body,
+            format!("{i}").into_bytes()
+        );
     }
     no_message(&mut messages, Duration::from_millis(200)).await;
 }
@@ -55,20 +78,45 @@ async fn acknowledged_messages_stay_gone_after_a_restart() {
 #[tokio::test]
 async fn durable_subscription_keeps_its_backlog_across_a_restart() {
     let mut broker = TestBroker::start().await;
-    let options = || ConnectOptions { client_id: Some("durable-client".into()), ..ConnectOptions::default() };
+    let options = || ConnectOptions {
+        client_id: Some("durable-client".into()),
+        ..ConnectOptions::default()
+    };
     let (subscriber, _) = broker.client_with(options()).await;
-    subscriber.subscribe("/topic/news", "d", AckMode::Auto, &[("activemq.subscriptionName", "news")]).await.unwrap();
+    subscriber
+        .subscribe(
+            "/topic/news",
+            "d",
+            AckMode::Auto,
+            &[("activemq.subscriptionName", "news")],
+        )
+        .await
+        .unwrap();
     subscriber.disconnect().await.unwrap();
     let (producer, _) = broker.client().await;
     for i in 0..5 {
-        producer.send_with_receipt(persistent("/topic/news", format!("n{i}"))).await.unwrap();
+        producer
+            .send_with_receipt(persistent("/topic/news", format!("n{i}")))
+            .await
+            .unwrap();
     }
     producer.disconnect().await.unwrap();
     broker.restart().await;
     let (subscriber, mut messages) = broker.client_with(options()).await;
-    subscriber.subscribe("/topic/news", "d", AckMode::Auto, &[("activemq.subscriptionName", "news")]).await.unwrap();
+    subscriber
+        .subscribe(
+            "/topic/news",
+            "d",
+            AckMode::Auto,
+            &[("activemq.subscriptionName", "news")],
+        )
+        .await
+        .unwrap();
     for i in 0..5 {
-        assert_eq!(next_message(&mut messages).await.body, format!("n{i}").into_bytes());
+        assert_eq!(
+            next_message(&mut messages).await.body,
+            format!("n{i}").into_bytes()
+        );
     }
 }
 
@@ -78,7 +126,12 @@ async fn shutdown_answers_pending_sends_and_keeps_what_it_receipted() {
     let (producer, _) = broker.client().await;
     let mut receipts = Vec::new();
     for i in 0..200 {
-        receipts.push(producer.start_receipt(persistent("/queue/drain", format!("{i}"))).await.unwrap());
+        receipts.push(
+            producer
+                .start_receipt(persistent("/queue/drain", format!("{i}")))
+                .await
+                .unwrap(),
+        );
     }
     // Make sure the broker has seen the first half before it is told to stop.
     let rest = receipts.split_off(100);
@@ -89,17 +142,29 @@ async fn shutdown_answers_pending_sends_and_keeps_what_it_receipted() {
     let mut receipted: Vec<usize> = (0..100).collect();
     for (i, receipt) in rest.into_iter().enumerate() {
         // Every pending send is answered, with a receipt or an error, never left hanging.
-        if tokio::time::timeout(WAIT, receipt).await.expect("answered").is_ok() {
+        if tokio::time::timeout(WAIT, receipt)
+            .await
+            .expect("answered")
+            .is_ok()
+        {
             receipted.push(100 + i);
         }
     }
     broker.restart().await;
     let (consumer, mut messages) = broker.client().await;
-    consumer.subscribe("/queue/drain", "s", AckMode::Auto, &[]).await.unwrap();
+    consumer
+        .subscribe("/queue/drain", "s", AckMode::Auto, &[])
+        .await
+        .unwrap();
     let mut recovered = Vec::new();
     loop {
         match tokio::time::timeout(Duration::from_millis(500), messages.recv()).await {
-            Ok(Some(Ok(frame))) => recovered.push(String::from_utf8(frame.body.to_vec()).unwrap().parse::<usize>().unwrap()),
+            Ok(Some(Ok(frame))) => recovered.push(
+                String::from_utf8(frame.body.to_vec())
+                    .unwrap()
+                    .parse::<usize>()
+                    .unwrap(),
+            ),
             _ => break,
         }
     }
@@ -108,7 +173,10 @@ async fn shutdown_answers_pending_sends_and_keeps_what_it_receipted() {
     in_order.dedup();
     assert_eq!(in_order, recovered, "no duplicates, in order");
     for i in &receipted {
-        assert!(recovered.contains(i), "receipted message {i} must survive the shutdown");
+        assert!(
+            recovered.contains(i),
+            "receipted message {i} must survive the shutdown"
+        );
     }
 }
 
@@ -117,9 +185,23 @@ async fn maximum_connections_holds_extra_clients_back() {
     let broker = TestBroker::with("", "maximumConnections=2").await;
     let (first, _) = broker.client().await;
     let (_second, _) = broker.client().await;
-    let options = ConnectOptions { heart_beat: (0, 0), connect_timeout: Duration::from_millis(300), ..ConnectOptions::default() };
-    assert!(Client::connect(&broker.stomp_addr(), options.clone()).await.is_err(), "a third client must wait");
+    let options = ConnectOptions {
+        heart_beat: (0, 0),
+        connect_timeout: Duration::from_millis(300),
+        ..ConnectOptions::default()
+    };
+    assert!(
+        Client::connect(&broker.stomp_addr(), options.clone())
+            .await
+            .is_err(),
+        "a third client must wait"
+    );
     first.disconnect().await.unwrap();
-    let options = ConnectOptions { connect_timeout: WAIT, ..options };
-    Client::connect(&broker.stomp_addr(), options).await.expect("a slot freed up");
+    let options = ConnectOptions {
+        connect_timeout: WAIT,
+        ..options
+    };
+    Client::connect(&broker.stomp_addr(), options)
+        .await
+        .expect("a slot freed up");
 }

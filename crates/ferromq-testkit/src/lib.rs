@@ -43,7 +43,11 @@ impl TestBroker {
     }
 
     fn config(&self) -> BrokerConfig {
-        let query = if self.stomp_options.is_empty() { String::new() } else { format!("?{}", self.stomp_options) };
+        let query = if self.stomp_options.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", self.stomp_options)
+        };
         let text = format!(
             "[broker]\nname = \"test\"\ndata_dir = \"data\"\nshutdown_drain_ms = 5000\n{}\n\n[[transport_connector]]\nname = \"stomp\"\nuri = \"stomp://127.0.0.1:0{}\"\n",
             self.extra_broker, query
@@ -52,13 +56,18 @@ impl TestBroker {
     }
 
     async fn launch(&self) -> RunningServer {
-        RunningServer::start(self.config()).await.expect("broker starts")
+        RunningServer::start(self.config())
+            .await
+            .expect("broker starts")
     }
 
     /// `host:port` of the STOMP connector.
     pub fn stomp_addr(&self) -> String {
         let server = self.server.as_ref().expect("running");
-        server.address_of(Protocol::Stomp).expect("stomp connector").to_string()
+        server
+            .address_of(Protocol::Stomp)
+            .expect("stomp connector")
+            .to_string()
     }
 
     /// The broker's data folder.
@@ -94,7 +103,9 @@ impl TestBroker {
         if options.heart_beat == ConnectOptions::default().heart_beat {
             options.heart_beat = (0, 0);
         }
-        Client::connect(&self.stomp_addr(), options).await.expect("client connects")
+        Client::connect(&self.stomp_addr(), options)
+            .await
+            .expect("client connects")
     }
 }
 

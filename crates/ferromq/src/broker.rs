@@ -54,7 +54,11 @@ pub fn run(args: BrokerArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("ferromq").build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ferromq")
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -96,7 +100,11 @@ fn write_runtime_file(path: &Path, server: &RunningServer) -> std::io::Result<()
     }
     let mut text = format!("pid = {}\n\n[connectors]\n", std::process::id());
     for connector in server.connectors() {
-        text.push_str(&format!("{} = \"{}\"\n", toml_key(&connector.name), connector.address));
+        text.push_str(&format!(
+            "{} = \"{}\"\n",
+            toml_key(&connector.name),
+            connector.address
+        ));
     }
     // Write then rename, so a reader never sees half a file.
     let temporary = path.with_extension("toml.tmp");
@@ -105,7 +113,10 @@ fn write_runtime_file(path: &Path, server: &RunningServer) -> std::io::Result<()
 }
 
 fn toml_key(name: &str) -> String {
-    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         name.to_owned()
     } else {
         format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
@@ -138,7 +149,9 @@ async fn wait_for_signal() {
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("FERROMQ_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),

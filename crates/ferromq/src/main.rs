@@ -11,7 +11,11 @@ mod broker;
 mod tools;
 
 #[derive(Debug, Parser)]
-#[command(name = "ferromq", version, about = "A fast, ActiveMQ-compatible message broker")]
+#[command(
+    name = "ferromq",
+    version,
+    about = "A fast, ActiveMQ-compatible message broker"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

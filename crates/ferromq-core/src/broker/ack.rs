@@ -27,26 +27,46 @@ impl State {
         kind: AckKind,
         transaction: Option<String>,
     ) -> Result<(), CoreError> {
-        let consumer =
-            self.consumers.get_mut(&consumer_id).filter(|c| c.conn == conn).ok_or(CoreError::UnknownConsumer(consumer_id))?;
-        if consumer.in_flight.get(&tag).is_none_or(|held| held.in_transaction) {
+        let consumer = self
+            .consumers
+            .get_mut(&consumer_id)
+            .filter(|c| c.conn == conn)
+            .ok_or(CoreError::UnknownConsumer(consumer_id))?;
+        if consumer
+            .in_flight
+            .get(&tag)
+            .is_none_or(|held| held.in_transaction)
+        {
             return Err(CoreError::UnknownAck(tag));
         }
         let tags: Vec<u64> = match kind {
-            AckKind::Cumulative => {
-                consumer.in_flight.range(..=tag).filter(|(_, held)| !held.in_transaction).map(|(t, _)| *t).collect()
-            }
+            AckKind::Cumulative => consumer
+                .in_flight
+                .range(..=tag)
+                .filter(|(_, held)| !held.in_transaction)
+                .map(|(t, _)| *t)
+                .collect(),
             AckKind::Individual | AckKind::Nack => vec![tag],
         };
         let spaces = consumer.spaces.clone();
         if let Some(name) = transaction {
-            let connection = self.connections.get_mut(&conn).ok_or(CoreError::ShuttingDown)?;
-            let open = connection.transactions.get_mut(&name).ok_or(CoreError::UnknownTransaction(name))?;
+            let connection = self
+                .connections
+                .get_mut(&conn)
+                .ok_or(CoreError::ShuttingDown)?;
+            let open = connection
+                .transactions
+                .get_mut(&name)
+                .ok_or(CoreError::UnknownTransaction(name))?;
             for tag in &tags {
                 if let Some(held) = consumer.in_flight.get_mut(tag) {
                     held.in_transaction = true;
                     consumer.acked_in_transaction += 1;
-                    open.acks.push(TransactionAck { consumer: consumer_id, tag: *tag, kind });
+                    open.acks.push(TransactionAck {
+                        consumer: consumer_id,
+                        tag: *tag,
+                        kind,
+                    });
                 }
             }
         } else {
@@ -60,13 +80,19 @@ impl State {
 
     /// Applies an acknowledgement to one in-flight delivery.
     pub fn settle(&mut self, consumer_id: ConsumerId, tag: u64, kind: AckKind) {
-        let Some(consumer) = self.consumers.get_mut(&consumer_id) else { return };
-        let Some(held) = consumer.in_flight.remove(&tag) else { return };
+        let Some(consumer) = self.consumers.get_mut(&consumer_id) else {
+            return;
+        };
+        let Some(held) = consumer.in_flight.remove(&tag) else {
+            return;
+        };
         if held.in_transaction {
             consumer.acked_in_transaction = consumer.acked_in_transaction.saturating_sub(1);
         }
         match kind {
-            AckKind::Nack => self.redeliver(held.space, held.entry, "the consumer refused it (NACK)"),
+            AckKind::Nack => {
+                self.redeliver(held.space, held.entry, "the consumer refused it (NACK)")
+            }
             AckKind::Individual | AckKind::Cumulative => self.consume(&held.space, held.entry),
         }
     }
@@ -84,7 +110,10 @@ impl State {
         self.memory = self.memory.saturating_sub(entry.size);
         self.memory_released = true;
         if entry.stored {
-            self.deferred_ops.push(Op::Remove { key: key.to_owned(), seq: entry.seq });
+            self.deferred_ops.push(Op::Remove {
+                key: key.to_owned(),
+                seq: entry.seq,
+            });
         }
     }
 
@@ -92,7 +121,10 @@ impl State {
     /// more than `max_redeliveries` times after the first.
     pub fn redeliver(&mut self, key: String, entry: Entry, cause: &str) {
         if entry.deliveries > self.config.max_redeliveries {
-            let cause = format!("delivery attempts exceeded the redelivery limit of {}: {cause}", self.config.max_redeliveries);
+            let cause = format!(
+                "delivery attempts exceeded the redelivery limit of {}: {cause}",
+                self.config.max_redeliveries
+            );
             self.dead_letter(&key, entry, &cause);
             return;
         }
@@ -133,7 +165,10 @@ impl State {
             self.consume(key, entry);
             return;
         };
-        let from_dlq = self.spaces.get(key).is_some_and(|space| space.role == SpaceRole::Queue && space.destination == dlq);
+        let from_dlq = self
+            .spaces
+            .get(key)
+            .is_some_and(|space| space.role == SpaceRole::Queue && space.destination == dlq);
         if from_dlq {
             // Failing again inside the DLQ: keep it there for an operator, with a fresh count.
             let mut entry = entry;
@@ -152,14 +187,26 @@ impl State {
         let mut message = (*entry.message).clone();
         message.destination = dlq.clone();
         message.expiration = 0;
-        message.properties.retain(|(name, _)| name != DLQ_CAUSE_PROPERTY && name != ORIGINAL_DESTINATION_PROPERTY);
-        message.properties.push((DLQ_CAUSE_PROPERTY.to_owned(), PropertyValue::String(cause.to_owned())));
-        message.properties.push((ORIGINAL_DESTINATION_PROPERTY.to_owned(), PropertyValue::String(origin.key())));
+        message.properties.retain(|(name, _)| {
+            name != DLQ_CAUSE_PROPERTY && name != ORIGINAL_DESTINATION_PROPERTY
+        });
+        message.properties.push((
+            DLQ_CAUSE_PROPERTY.to_owned(),
+            PropertyValue::String(cause.to_owned()),
+        ));
+        message.properties.push((
+            ORIGINAL_DESTINATION_PROPERTY.to_owned(),
+            PropertyValue::String(origin.key()),
+        ));
         let dlq_key = self.queue_space(&dlq, None);
         let seq = self.next_seq();
         let stored = message.persistent && self.journal.is_some();
         if stored {
-            self.deferred_ops.push(Op::Put { key: dlq_key.clone(), seq, payload: encode_message(&message) });
+            self.deferred_ops.push(Op::Put {
+                key: dlq_key.clone(),
+                seq,
+                payload: encode_message(&message),
+            });
         }
         let new_entry = Entry::new(seq, Arc::new(message), stored);
         self.memory += new_entry.size;

@@ -13,7 +13,9 @@ pub enum DeadLetterStrategy {
 
 impl Default for DeadLetterStrategy {
     fn default() -> Self {
-        DeadLetterStrategy::Shared { queue: "ActiveMQ.DLQ".to_owned() }
+        DeadLetterStrategy::Shared {
+            queue: "ActiveMQ.DLQ".to_owned(),
+        }
     }
 }
 

@@ -38,7 +38,10 @@ pub(crate) struct Consumer {
 impl Consumer {
     /// Whether the prefetch window has room for another delivery.
     pub fn has_capacity(&self) -> bool {
-        let outstanding = self.in_flight.len().saturating_sub(self.acked_in_transaction);
+        let outstanding = self
+            .in_flight
+            .len()
+            .saturating_sub(self.acked_in_transaction);
         outstanding < self.prefetch.max(1) as usize
     }
 }

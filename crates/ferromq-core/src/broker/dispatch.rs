@@ -22,24 +22,40 @@ impl State {
         let mut expired: Vec<EntryKey> = Vec::new();
         let mut dead_connections: Vec<ConnectionId> = Vec::new();
         {
-            let State { spaces, consumers, connections, next_tag, .. } = self;
-            let Some(space) = spaces.get_mut(key) else { return };
+            let State {
+                spaces,
+                consumers,
+                connections,
+                next_tag,
+                ..
+            } = self;
+            let Some(space) = spaces.get_mut(key) else {
+                return;
+            };
             if space.consumers.is_empty() || space.pending.is_empty() {
                 return;
             }
-            let candidates: Vec<ConsumerId> =
-                match space.consumers.iter().find(|id| consumers.get(id).is_some_and(|c| c.exclusive)) {
-                    Some(exclusive) => vec![*exclusive],
-                    None => space.consumers.clone(),
-                };
+            let candidates: Vec<ConsumerId> = match space
+                .consumers
+                .iter()
+                .find(|id| consumers.get(id).is_some_and(|c| c.exclusive))
+            {
+                Some(exclusive) => vec![*exclusive],
+                None => space.consumers.clone(),
+            };
             let selective = space.role == SpaceRole::Queue;
             let mut cursor: Option<EntryKey> = None;
             for _ in 0..max_scan {
                 let next = match cursor {
                     None => space.pending.iter().next(),
-                    Some(after) => space.pending.range((Bound::Excluded(after), Bound::Unbounded)).next(),
+                    Some(after) => space
+                        .pending
+                        .range((Bound::Excluded(after), Bound::Unbounded))
+                        .next(),
                 };
-                let Some((&entry_key, entry)) = next else { break };
+                let Some((&entry_key, entry)) = next else {
+                    break;
+                };
                 cursor = Some(entry_key);
                 if entry.message.is_expired_at(now) {
                     expired.push(entry_key);
@@ -49,7 +65,9 @@ impl State {
                 let mut chosen = None;
                 for offset in 0..candidates.len() {
                     let index = (space.next_consumer + offset) % candidates.len();
-                    let Some(consumer) = consumers.get(&candidates[index]) else { continue };
+                    let Some(consumer) = consumers.get(&candidates[index]) else {
+                        continue;
+                    };
                     let paused = connections.get(&consumer.conn).is_none_or(|c| c.paused);
                     if paused || !consumer.has_capacity() {
                         continue;
@@ -66,11 +84,15 @@ impl State {
                 }
                 let Some(index) = chosen else { continue };
                 let consumer_id = candidates[index];
-                let (Some(consumer), Some(mut entry)) = (consumers.get_mut(&consumer_id), space.pending.remove(&entry_key))
-                else {
+                let (Some(consumer), Some(mut entry)) = (
+                    consumers.get_mut(&consumer_id),
+                    space.pending.remove(&entry_key),
+                ) else {
                     continue;
                 };
-                let Some(connection) = connections.get_mut(&consumer.conn) else { continue };
+                let Some(connection) = connections.get_mut(&consumer.conn) else {
+                    continue;
+                };
                 entry.deliveries += 1;
                 let tag = *next_tag;
                 let delivery = Outbound::Deliver(Delivery {
@@ -86,7 +108,9 @@ impl State {
                         // Raise the flag before retrying: if the session drains between our
                         // failed try and the flag, the retry succeeds; otherwise it will see the
                         // flag after draining and resume us.
-                        connection.wake.store(true, std::sync::atomic::Ordering::SeqCst);
+                        connection
+                            .wake
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
                         match connection.outbound.try_send(delivery) {
                             Ok(()) => true,
                             Err(TrySendError::Full(_)) => {
@@ -107,7 +131,14 @@ impl State {
                 if sent {
                     *next_tag += 1;
                     space.next_consumer = index + 1;
-                    consumer.in_flight.insert(tag, InFlight { space: key.to_owned(), entry, in_transaction: false });
+                    consumer.in_flight.insert(
+                        tag,
+                        InFlight {
+                            space: key.to_owned(),
+                            entry,
+                            in_transaction: false,
+                        },
+                    );
                 } else {
                     entry.deliveries -= 1;
                     space.pending.insert(entry_key, entry);
@@ -118,7 +149,10 @@ impl State {
             }
         }
         for entry_key in expired {
-            let entry = self.spaces.get_mut(key).and_then(|space| space.pending.remove(&entry_key));
+            let entry = self
+                .spaces
+                .get_mut(key)
+                .and_then(|space| space.pending.remove(&entry_key));
             if let Some(entry) = entry {
                 self.expire(key, entry);
             }
@@ -140,7 +174,11 @@ impl State {
             }
         }
         for (key, entry_key) in found {
-            if let Some(entry) = self.spaces.get_mut(&key).and_then(|space| space.pending.remove(&entry_key)) {
+            if let Some(entry) = self
+                .spaces
+                .get_mut(&key)
+                .and_then(|space| space.pending.remove(&entry_key))
+            {
                 self.expire(&key, entry);
             }
         }

@@ -29,14 +29,20 @@ impl State {
         let limit = self.config.destination_memory_limit;
         for part in message.destination.parts() {
             let full = |key: &String| {
-                self.spaces.get(key).is_some_and(|space| space.memory > 0 && space.memory + size > limit)
+                self.spaces
+                    .get(key)
+                    .is_some_and(|space| space.memory > 0 && space.memory + size > limit)
             };
             let blocked = match part.kind() {
                 DestinationKind::Queue | DestinationKind::TempQueue => full(&part.key()),
-                DestinationKind::Topic | DestinationKind::TempTopic => self.topic_subscriptions.iter().any(|key| {
-                    full(key)
-                        && self.spaces.get(key).is_some_and(|s| s.role != SpaceRole::Queue && s.destination.matches(&part))
-                }),
+                DestinationKind::Topic | DestinationKind::TempTopic => {
+                    self.topic_subscriptions.iter().any(|key| {
+                        full(key)
+                            && self.spaces.get(key).is_some_and(|s| {
+                                s.role != SpaceRole::Queue && s.destination.matches(&part)
+                            })
+                    })
+                }
             };
             if blocked {
                 return Some(part.to_string());
@@ -45,11 +51,20 @@ impl State {
         None
     }
 
-    pub fn park(&mut self, conn: ConnectionId, message: Message, reply: oneshot::Sender<SendOutcome>) {
+    pub fn park(
+        &mut self,
+        conn: ConnectionId,
+        message: Message,
+        reply: oneshot::Sender<SendOutcome>,
+    ) {
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.parked_sends += 1;
         }
-        self.parked.push_back(ParkedSend { conn, message, reply });
+        self.parked.push_back(ParkedSend {
+            conn,
+            message,
+            reply,
+        });
     }
 
     /// Admits parked sends that fit now, keeping each connection's sends in order.

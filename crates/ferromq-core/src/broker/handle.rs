@@ -8,8 +8,8 @@ use ferromq_journal::Durable;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AckKind, Command, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError, Outbound, SendOutcome,
-    TransactionAction,
+    AckKind, Command, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError, Outbound,
+    SendOutcome, TransactionAction,
 };
 use crate::message::Message;
 
@@ -32,16 +32,32 @@ impl BrokerHandle {
         let (outbound_tx, outbound) = mpsc::channel(request.outbound_capacity.max(1));
         let wake = Arc::new(AtomicBool::new(false));
         let (reply, answer) = oneshot::channel();
-        let command = Command::Connect { request, outbound: outbound_tx, wake: Arc::clone(&wake), reply };
+        let command = Command::Connect {
+            request,
+            outbound: outbound_tx,
+            wake: Arc::clone(&wake),
+            reply,
+        };
         send(&self.commands, command).await?;
         let id = answer.await.map_err(|_| CoreError::ShuttingDown)??;
-        Ok(Session { id, commands: self.commands.clone(), outbound, wake, closed: false })
+        Ok(Session {
+            id,
+            commands: self.commands.clone(),
+            outbound,
+            wake,
+            closed: false,
+        })
     }
 
     /// Asks the core to stop; resolves once it has flushed and closed the store.
     pub async fn shutdown(&self) {
         let (reply, done) = oneshot::channel();
-        if self.commands.send(Command::Shutdown { reply }).await.is_ok() {
+        if self
+            .commands
+            .send(Command::Shutdown { reply })
+            .await
+            .is_ok()
+        {
             // An error here means the core already stopped, which is what we wanted.
             let _ = done.await;
         }
@@ -91,7 +107,12 @@ impl Session {
     /// # Errors
     /// Invalid durable use, or the core has stopped.
     pub async fn subscribe(&self, spec: ConsumerSpec) -> Result<ConsumerId, CoreError> {
-        self.call(|reply| Command::Subscribe { conn: self.id, spec, reply }).await?
+        self.call(|reply| Command::Subscribe {
+            conn: self.id,
+            spec,
+            reply,
+        })
+        .await?
     }
 
     /// Removes a consumer; its unacknowledged messages are redelivered.
@@ -99,7 +120,12 @@ impl Session {
     /// # Errors
     /// Unknown consumer, or the core has stopped.
     pub async fn unsubscribe(&self, consumer: ConsumerId) -> Result<(), CoreError> {
-        self.call(|reply| Command::Unsubscribe { conn: self.id, consumer, reply }).await?
+        self.call(|reply| Command::Unsubscribe {
+            conn: self.id,
+            consumer,
+            reply,
+        })
+        .await?
     }
 
     /// Deletes this client id's durable subscription `name` and its backlog.
@@ -107,7 +133,12 @@ impl Session {
     /// # Errors
     /// No such subscription, it is active, or the core has stopped.
     pub async fn remove_durable(&self, name: String) -> Result<(), CoreError> {
-        self.call(|reply| Command::RemoveDurable { conn: self.id, name, reply }).await?
+        self.call(|reply| Command::RemoveDurable {
+            conn: self.id,
+            name,
+            reply,
+        })
+        .await?
     }
 
     /// Hands a message to the core. The returned receiver answers once the message is accepted
@@ -122,7 +153,16 @@ impl Session {
         transaction: Option<String>,
     ) -> Result<oneshot::Receiver<SendOutcome>, CoreError> {
         let (reply, answer) = oneshot::channel();
-        send(&self.commands, Command::Send { conn: self.id, message, transaction, reply }).await?;
+        send(
+            &self.commands,
+            Command::Send {
+                conn: self.id,
+                message,
+                transaction,
+                reply,
+            },
+        )
+        .await?;
         Ok(answer)
     }
 
@@ -137,8 +177,15 @@ impl Session {
         kind: AckKind,
         transaction: Option<String>,
     ) -> Result<(), CoreError> {
-        self.call(|reply| Command::Ack { conn: self.id, consumer, tag, kind, transaction, reply: Some(reply) })
-            .await?
+        self.call(|reply| Command::Ack {
+            conn: self.id,
+            consumer,
+            tag,
+            kind,
+            transaction,
+            reply: Some(reply),
+        })
+        .await?
     }
 
     /// Acknowledges deliveries of an auto-ack consumer up to `tag` after they were written;
@@ -147,8 +194,14 @@ impl Session {
     /// # Errors
     /// The core has stopped.
     pub async fn auto_ack(&self, consumer: ConsumerId, tag: u64) -> Result<(), CoreError> {
-        let command =
-            Command::Ack { conn: self.id, consumer, tag, kind: AckKind::Cumulative, transaction: None, reply: None };
+        let command = Command::Ack {
+            conn: self.id,
+            consumer,
+            tag,
+            kind: AckKind::Cumulative,
+            transaction: None,
+            reply: None,
+        };
         send(&self.commands, command).await
     }
 
@@ -157,7 +210,9 @@ impl Session {
     /// # Errors
     /// The name is in use, or the core has stopped.
     pub async fn begin(&self, name: String) -> Result<(), CoreError> {
-        self.transaction(name, TransactionAction::Begin).await.map(|_| ())
+        self.transaction(name, TransactionAction::Begin)
+            .await
+            .map(|_| ())
     }
 
     /// Commits a transaction; the `Durable` (if any) resolves when its messages are on disk.
@@ -173,22 +228,50 @@ impl Session {
     /// # Errors
     /// Unknown transaction, or the core has stopped.
     pub async fn abort(&self, name: String) -> Result<(), CoreError> {
-        self.transaction(name, TransactionAction::Abort).await.map(|_| ())
+        self.transaction(name, TransactionAction::Abort)
+            .await
+            .map(|_| ())
     }
 
     /// Ends the session: open transactions roll back, unacknowledged messages are redelivered,
     /// temporary destinations are deleted.
     pub async fn close(mut self) {
+        self.detach().await;
+    }
+
+    /// Ends the session now but keeps the value, for a protocol that must be sure the core
+    /// has let go (of a client id, say) before it tells its client the connection is over.
+    /// Idempotent.
+    pub async fn detach(&mut self) {
+        if self.closed {
+            return;
+        }
         self.closed = true;
         // If the core is gone there is nothing left to tell it.
-        let _ = self.commands.send(Command::Disconnect { conn: self.id }).await;
+        let _ = self
+            .commands
+            .send(Command::Disconnect { conn: self.id })
+            .await;
     }
 
-    async fn transaction(&self, name: String, action: TransactionAction) -> Result<Option<Durable>, CoreError> {
-        self.call(|reply| Command::Transaction { conn: self.id, name, action, reply }).await?
+    async fn transaction(
+        &self,
+        name: String,
+        action: TransactionAction,
+    ) -> Result<Option<Durable>, CoreError> {
+        self.call(|reply| Command::Transaction {
+            conn: self.id,
+            name,
+            action,
+            reply,
+        })
+        .await?
     }
 
-    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, CoreError> {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, CoreError> {
         let (reply, answer) = oneshot::channel();
         send(&self.commands, make(reply)).await?;
         answer.await.map_err(|_| CoreError::ShuttingDown)
@@ -201,13 +284,23 @@ impl Drop for Session {
             // A session dropped without close() (a panicking or cancelled task) must still free
             // its consumers. If the channel is full the core notices the closed outbound
             // channel on its next delivery attempt and disconnects then.
-            if self.commands.try_send(Command::Disconnect { conn: self.id }).is_err() {
-                tracing::debug!(conn = self.id, "disconnect left to the core's closed-channel check");
+            if self
+                .commands
+                .try_send(Command::Disconnect { conn: self.id })
+                .is_err()
+            {
+                tracing::debug!(
+                    conn = self.id,
+                    "disconnect left to the core's closed-channel check"
+                );
             }
         }
     }
 }
 
 async fn send(commands: &mpsc::Sender<Command>, command: Command) -> Result<(), CoreError> {
-    commands.send(command).await.map_err(|_| CoreError::ShuttingDown)
+    commands
+        .send(command)
+        .await
+        .map_err(|_| CoreError::ShuttingDown)
 }

@@ -92,7 +92,9 @@ pub struct Delivery {
 pub enum Outbound {
     Deliver(Delivery),
     /// The core ended the session (shutdown, or a fatal condition); the adapter should close.
-    Close { reason: String },
+    Close {
+        reason: String,
+    },
 }
 
 /// The core's answer to a send: accepted in memory, or accepted and being made durable.
@@ -124,7 +126,9 @@ pub enum CoreError {
     UnknownTempDestination(String),
     #[error("cannot send to '{0}': {1}")]
     BadDestination(String, String),
-    #[error("memory limit reached for '{0}' and the broker is set to fail sends instead of blocking")]
+    #[error(
+        "memory limit reached for '{0}' and the broker is set to fail sends instead of blocking"
+    )]
     NoSpace(String),
     #[error("the message store failed: {0}")]
     Store(String),
@@ -212,7 +216,11 @@ pub struct ConnectRequest {
 /// Starts the core task.
 ///
 /// `journal` is `None` for a memory-only broker; `recovered` is what the journal replayed.
-pub fn spawn(config: CoreConfig, journal: Option<Journal>, recovered: Option<Recovered>) -> (BrokerHandle, JoinHandle<()>) {
+pub fn spawn(
+    config: CoreConfig,
+    journal: Option<Journal>,
+    recovered: Option<Recovered>,
+) -> (BrokerHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(config.command_capacity);
     let mut state = state::State::new(config, journal);
     if let Some(recovered) = recovered {

@@ -20,7 +20,10 @@ impl State {
             }
             match decode_durable(payload) {
                 Ok(definition) => {
-                    let selector = definition.selector.as_deref().and_then(|text| Selector::parse(text).ok());
+                    let selector = definition
+                        .selector
+                        .as_deref()
+                        .and_then(|text| Selector::parse(text).ok());
                     self.create_durable_space(&definition, selector);
                 }
                 Err(err) => tracing::warn!(key, %err, "unreadable durable subscription skipped"),
@@ -38,7 +41,9 @@ impl State {
                 key
             } else {
                 match Destination::parse_key(&key) {
-                    Ok(destination) if destination.kind() == DestinationKind::Queue => self.queue_space(&destination, None),
+                    Ok(destination) if destination.kind() == DestinationKind::Queue => {
+                        self.queue_space(&destination, None)
+                    }
                     _ => {
                         tracing::warn!(key, "stored messages under an unknown key skipped");
                         continue;

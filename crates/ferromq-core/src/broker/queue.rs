@@ -29,7 +29,13 @@ pub(crate) struct Entry {
 impl Entry {
     pub fn new(seq: u64, message: Arc<Message>, stored: bool) -> Self {
         let size = message.memory_size();
-        Entry { seq, message, deliveries: 0, stored, size }
+        Entry {
+            seq,
+            message,
+            deliveries: 0,
+            stored,
+            size,
+        }
     }
 
     pub fn key(&self) -> EntryKey {

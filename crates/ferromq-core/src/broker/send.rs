@@ -32,7 +32,10 @@ impl State {
             return;
         }
         if let Some(name) = transaction {
-            let open = self.connections.get_mut(&conn).and_then(|c| c.transactions.get_mut(&name));
+            let open = self
+                .connections
+                .get_mut(&conn)
+                .and_then(|c| c.transactions.get_mut(&name));
             let outcome = match open {
                 Some(open) => {
                     open.sends.push(message);
@@ -43,10 +46,15 @@ impl State {
             let _ = reply.send(outcome);
             return;
         }
-        let queued_behind = self.connections.get(&conn).is_some_and(|c| c.parked_sends > 0);
+        let queued_behind = self
+            .connections
+            .get(&conn)
+            .is_some_and(|c| c.parked_sends > 0);
         if queued_behind || self.limit_hit(&message).is_some() {
             if self.config.send_fail_if_no_space {
-                let limit = self.limit_hit(&message).unwrap_or_else(|| message.destination.to_string());
+                let limit = self
+                    .limit_hit(&message)
+                    .unwrap_or_else(|| message.destination.to_string());
                 let _ = reply.send(Err(CoreError::NoSpace(limit)));
             } else {
                 tracing::debug!(conn, destination = %message.destination, "producer held by flow control");
@@ -63,10 +71,17 @@ impl State {
     }
 
     /// Refuses destinations a message cannot be sent to, before anything is routed.
-    fn check_destination(&self, conn: ConnectionId, destination: &Destination) -> Result<(), CoreError> {
+    fn check_destination(
+        &self,
+        conn: ConnectionId,
+        destination: &Destination,
+    ) -> Result<(), CoreError> {
         for part in destination.parts() {
             if part.is_wildcard() {
-                return Err(CoreError::BadDestination(part.to_string(), "wildcards are for subscribing".into()));
+                return Err(CoreError::BadDestination(
+                    part.to_string(),
+                    "wildcards are for subscribing".into(),
+                ));
             }
             if part.kind() == DestinationKind::TempQueue {
                 self.check_temp_send(conn, &part)?;
@@ -76,7 +91,11 @@ impl State {
     }
 
     /// Anyone may send to a temporary queue that exists; only its owner may create it.
-    fn check_temp_send(&self, conn: ConnectionId, destination: &Destination) -> Result<(), CoreError> {
+    fn check_temp_send(
+        &self,
+        conn: ConnectionId,
+        destination: &Destination,
+    ) -> Result<(), CoreError> {
         if self.spaces.contains_key(&destination.key()) {
             Ok(())
         } else {
@@ -90,13 +109,24 @@ impl State {
         let single = parts.len() == 1;
         let origin = message.origin_connection;
         for part in parts {
-            let mut copy = if single { message.clone() } else { Message { destination: part.clone(), ..message.clone() } };
+            let mut copy = if single {
+                message.clone()
+            } else {
+                Message {
+                    destination: part.clone(),
+                    ..message.clone()
+                }
+            };
             copy.destination = part.clone();
             let shared = Arc::new(copy);
             let mut encoded: Option<Bytes> = None;
             match part.kind() {
                 DestinationKind::Queue | DestinationKind::TempQueue => {
-                    let creator = if part.kind().is_temporary() { origin } else { None };
+                    let creator = if part.kind().is_temporary() {
+                        origin
+                    } else {
+                        None
+                    };
                     let key = self.queue_space(&part, creator);
                     self.put(&key, &shared, &mut encoded, ops);
                 }
@@ -107,8 +137,12 @@ impl State {
                         .filter(|key| {
                             self.spaces.get(*key).is_some_and(|space| {
                                 space.destination.matches(&part)
-                                    && !(space.no_local && origin.is_some() && self.subscriber_conn(space) == origin)
-                                    && space.selector.as_ref().is_none_or(|s| s.matches(shared.as_ref() as &dyn PropertySource))
+                                    && !(space.no_local
+                                        && origin.is_some()
+                                        && self.subscriber_conn(space) == origin)
+                                    && space.selector.as_ref().is_none_or(|s| {
+                                        s.matches(shared.as_ref() as &dyn PropertySource)
+                                    })
                             })
                         })
                         .cloned()
@@ -123,16 +157,34 @@ impl State {
     }
 
     fn subscriber_conn(&self, space: &super::queue::Space) -> Option<ConnectionId> {
-        space.consumers.first().and_then(|id| self.consumers.get(id)).map(|c| c.conn)
+        space
+            .consumers
+            .first()
+            .and_then(|id| self.consumers.get(id))
+            .map(|c| c.conn)
     }
 
-    fn put(&mut self, key: &str, message: &Arc<Message>, encoded: &mut Option<Bytes>, ops: &mut Vec<Op>) {
+    fn put(
+        &mut self,
+        key: &str,
+        message: &Arc<Message>,
+        encoded: &mut Option<Bytes>,
+        ops: &mut Vec<Op>,
+    ) {
         let seq = self.next_seq();
-        let Some(space) = self.spaces.get_mut(key) else { return };
+        let Some(space) = self.spaces.get_mut(key) else {
+            return;
+        };
         let stored = space.durable && message.persistent && self.journal.is_some();
         if stored {
-            let payload = encoded.get_or_insert_with(|| encode_message(message)).clone();
-            ops.push(Op::Put { key: key.to_owned(), seq, payload });
+            let payload = encoded
+                .get_or_insert_with(|| encode_message(message))
+                .clone();
+            ops.push(Op::Put {
+                key: key.to_owned(),
+                seq,
+                payload,
+            });
         }
         let entry = Entry::new(seq, Arc::clone(message), stored);
         self.memory += entry.size;

@@ -127,7 +127,12 @@ impl State {
 
     async fn handle(&mut self, command: Command) -> Option<oneshot::Sender<()>> {
         match command {
-            Command::Connect { request, outbound, wake, reply } => {
+            Command::Connect {
+                request,
+                outbound,
+                wake,
+                reply,
+            } => {
                 let answer = self.connect(request, outbound, wake);
                 let _ = reply.send(answer);
             }
@@ -136,17 +141,33 @@ impl State {
                 let answer = self.subscribe(conn, spec).await;
                 let _ = reply.send(answer);
             }
-            Command::Unsubscribe { conn, consumer, reply } => {
+            Command::Unsubscribe {
+                conn,
+                consumer,
+                reply,
+            } => {
                 let _ = reply.send(self.unsubscribe(conn, consumer));
             }
             Command::RemoveDurable { conn, name, reply } => {
                 let answer = self.remove_durable(conn, &name).await;
                 let _ = reply.send(answer);
             }
-            Command::Send { conn, message, transaction, reply } => {
+            Command::Send {
+                conn,
+                message,
+                transaction,
+                reply,
+            } => {
                 self.send(conn, message, transaction, reply).await;
             }
-            Command::Ack { conn, consumer, tag, kind, transaction, reply } => {
+            Command::Ack {
+                conn,
+                consumer,
+                tag,
+                kind,
+                transaction,
+                reply,
+            } => {
                 let answer = self.ack(conn, consumer, tag, kind, transaction);
                 if let Some(reply) = reply {
                     let _ = reply.send(answer);
@@ -154,7 +175,12 @@ impl State {
                     tracing::debug!(conn, consumer, tag, %err, "automatic ack refused");
                 }
             }
-            Command::Transaction { conn, name, action, reply } => {
+            Command::Transaction {
+                conn,
+                name,
+                action,
+                reply,
+            } => {
                 let answer = self.transaction(conn, name, action).await;
                 let _ = reply.send(answer);
             }
@@ -204,20 +230,31 @@ impl State {
     }
 
     /// Appends a batch somebody waits for and returns its durability future.
-    pub async fn append(&mut self, ops: Vec<Op>) -> Result<Option<ferromq_journal::Durable>, CoreError> {
+    pub async fn append(
+        &mut self,
+        ops: Vec<Op>,
+    ) -> Result<Option<ferromq_journal::Durable>, CoreError> {
         if ops.is_empty() {
             return Ok(None);
         }
-        let Some(journal) = &self.journal else { return Ok(None) };
+        let Some(journal) = &self.journal else {
+            return Ok(None);
+        };
         // Removals gathered earlier in this pass go first so the journal sees events in order.
         let mut batch = std::mem::take(&mut self.deferred_ops);
         batch.extend(ops);
-        journal.append(batch).await.map(Some).map_err(|err| CoreError::Store(err.to_string()))
+        journal
+            .append(batch)
+            .await
+            .map(Some)
+            .map_err(|err| CoreError::Store(err.to_string()))
     }
 
     async fn stop(&mut self) {
         for connection in self.connections.values() {
-            let _ = connection.outbound.try_send(Outbound::Close { reason: "the broker is shutting down".into() });
+            let _ = connection.outbound.try_send(Outbound::Close {
+                reason: "the broker is shutting down".into(),
+            });
         }
         let parked = std::mem::take(&mut self.parked);
         for send in parked {

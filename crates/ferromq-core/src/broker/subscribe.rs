@@ -36,7 +36,11 @@ impl State {
             return Err(CoreError::ShuttingDown);
         }
         if let Some(client_id) = &request.client_id {
-            if self.connections.values().any(|c| c.client_id.as_deref() == Some(client_id.as_str())) {
+            if self
+                .connections
+                .values()
+                .any(|c| c.client_id.as_deref() == Some(client_id.as_str()))
+            {
                 return Err(CoreError::ClientIdInUse(client_id.clone()));
             }
         }
@@ -62,7 +66,9 @@ impl State {
     }
 
     pub fn disconnect(&mut self, conn: ConnectionId) {
-        let Some(connection) = self.connections.get_mut(&conn) else { return };
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
         let transactions: Vec<String> = connection.transactions.keys().cloned().collect();
         let consumers = connection.consumers.clone();
         for name in transactions {
@@ -80,7 +86,11 @@ impl State {
         }
     }
 
-    pub async fn subscribe(&mut self, conn: ConnectionId, spec: ConsumerSpec) -> Result<ConsumerId, CoreError> {
+    pub async fn subscribe(
+        &mut self,
+        conn: ConnectionId,
+        spec: ConsumerSpec,
+    ) -> Result<ConsumerId, CoreError> {
         let connection = self.connections.get(&conn).ok_or(CoreError::ShuttingDown)?;
         let client_id = connection.client_id.clone();
         let id = self.next_consumer;
@@ -91,7 +101,9 @@ impl State {
                 self.wildcard_queue_consumers.push(id);
                 self.spaces
                     .values()
-                    .filter(|space| space.role == SpaceRole::Queue && destination.matches(&space.destination))
+                    .filter(|space| {
+                        space.role == SpaceRole::Queue && destination.matches(&space.destination)
+                    })
                     .map(|space| space.key.clone())
                     .collect()
             }
@@ -108,7 +120,12 @@ impl State {
                 }
                 None => {
                     let key = format!("topic-subscription://{id}");
-                    let mut space = Space::new(key.clone(), destination.clone(), SpaceRole::TopicSubscription, false);
+                    let mut space = Space::new(
+                        key.clone(),
+                        destination.clone(),
+                        SpaceRole::TopicSubscription,
+                        false,
+                    );
                     space.selector = spec.selector.clone();
                     space.no_local = spec.no_local;
                     self.spaces.insert(key.clone(), space);
@@ -123,7 +140,11 @@ impl State {
             }
             self.dirty.insert(key.clone());
         }
-        let prefetch = if spec.ack_mode == AckMode::Auto { spec.prefetch.max(1) } else { spec.prefetch };
+        let prefetch = if spec.ack_mode == AckMode::Auto {
+            spec.prefetch.max(1)
+        } else {
+            spec.prefetch
+        };
         self.consumers.insert(
             id,
             Consumer {
@@ -145,7 +166,11 @@ impl State {
         Ok(id)
     }
 
-    pub fn unsubscribe(&mut self, conn: ConnectionId, consumer: ConsumerId) -> Result<(), CoreError> {
+    pub fn unsubscribe(
+        &mut self,
+        conn: ConnectionId,
+        consumer: ConsumerId,
+    ) -> Result<(), CoreError> {
         match self.consumers.get(&consumer) {
             Some(found) if found.conn == conn => {
                 self.remove_consumer(consumer);
@@ -158,17 +183,25 @@ impl State {
     /// Detaches a consumer, returns its unacknowledged messages and drops a non-durable
     /// subscription's space.
     pub fn remove_consumer(&mut self, id: ConsumerId) {
-        let Some(mut consumer) = self.consumers.remove(&id) else { return };
+        let Some(mut consumer) = self.consumers.remove(&id) else {
+            return;
+        };
         if let Some(connection) = self.connections.get_mut(&consumer.conn) {
             connection.consumers.retain(|other| *other != id);
         }
         self.wildcard_queue_consumers.retain(|other| *other != id);
         let in_flight = std::mem::take(&mut consumer.in_flight);
         for (_, held) in in_flight {
-            self.redeliver(held.space, held.entry, "consumer closed before acknowledging");
+            self.redeliver(
+                held.space,
+                held.entry,
+                "consumer closed before acknowledging",
+            );
         }
         for key in &consumer.spaces {
-            let Some(space) = self.spaces.get_mut(key) else { continue };
+            let Some(space) = self.spaces.get_mut(key) else {
+                continue;
+            };
             space.consumers.retain(|other| *other != id);
             if space.role == SpaceRole::TopicSubscription {
                 self.delete_space(key);
@@ -178,7 +211,11 @@ impl State {
         }
     }
 
-    pub async fn remove_durable(&mut self, conn: ConnectionId, name: &str) -> Result<(), CoreError> {
+    pub async fn remove_durable(
+        &mut self,
+        conn: ConnectionId,
+        name: &str,
+    ) -> Result<(), CoreError> {
         let client_id = self
             .connections
             .get(&conn)
@@ -187,33 +224,50 @@ impl State {
         let key = durable_space_key(&client_id, name);
         match self.spaces.get(&key) {
             None => return Err(CoreError::UnknownDurable(name.to_owned())),
-            Some(space) if !space.consumers.is_empty() => return Err(CoreError::DurableActive(name.to_owned())),
+            Some(space) if !space.consumers.is_empty() => {
+                return Err(CoreError::DurableActive(name.to_owned()))
+            }
             Some(_) => {}
         }
         self.delete_space(&key);
-        self.deferred_ops.push(Op::RemoveMeta { key: durable_meta_key(&client_id, name) });
+        self.deferred_ops.push(Op::RemoveMeta {
+            key: durable_meta_key(&client_id, name),
+        });
         Ok(())
     }
 
     /// Forgets a space and everything in it.
     pub fn delete_space(&mut self, key: &str) {
-        let Some(space) = self.spaces.remove(key) else { return };
+        let Some(space) = self.spaces.remove(key) else {
+            return;
+        };
         self.memory = self.memory.saturating_sub(space.memory);
         self.memory_released = true;
         self.topic_subscriptions.retain(|other| other != key);
         if space.durable && space.pending.values().any(|entry| entry.stored) {
-            self.deferred_ops.push(Op::DropSpace { key: key.to_owned() });
+            self.deferred_ops.push(Op::DropSpace {
+                key: key.to_owned(),
+            });
         }
     }
 
     /// The space of a queue, created on first use. `creator` owns it if it is temporary.
-    pub fn queue_space(&mut self, destination: &Destination, creator: Option<ConnectionId>) -> String {
+    pub fn queue_space(
+        &mut self,
+        destination: &Destination,
+        creator: Option<ConnectionId>,
+    ) -> String {
         let key = destination.key();
         if self.spaces.contains_key(&key) {
             return key;
         }
         let temporary = destination.kind().is_temporary();
-        let mut space = Space::new(key.clone(), destination.clone(), SpaceRole::Queue, !temporary);
+        let mut space = Space::new(
+            key.clone(),
+            destination.clone(),
+            SpaceRole::Queue,
+            !temporary,
+        );
         if temporary {
             space.owner = creator;
             if let Some(connection) = creator.and_then(|conn| self.connections.get_mut(&conn)) {
@@ -224,7 +278,11 @@ impl State {
             .wildcard_queue_consumers
             .iter()
             .copied()
-            .filter(|id| self.consumers.get(id).is_some_and(|c| c.destination.matches(destination)))
+            .filter(|id| {
+                self.consumers
+                    .get(id)
+                    .is_some_and(|c| c.destination.matches(destination))
+            })
             .collect();
         for id in &wildcard_consumers {
             if let Some(consumer) = self.consumers.get_mut(id) {
@@ -238,19 +296,33 @@ impl State {
 
     /// Temporary destinations may be created and consumed only by the connection that owns
     /// their name prefix, as JMS requires.
-    pub fn check_temp_access(&self, conn: ConnectionId, destination: &Destination) -> Result<(), CoreError> {
+    pub fn check_temp_access(
+        &self,
+        conn: ConnectionId,
+        destination: &Destination,
+    ) -> Result<(), CoreError> {
         if self.spaces.contains_key(&destination.key()) {
             return Ok(());
         }
-        let owns = self.connections.get(&conn).is_some_and(|c| destination.name().starts_with(&c.temp_prefix));
+        let owns = self
+            .connections
+            .get(&conn)
+            .is_some_and(|c| destination.name().starts_with(&c.temp_prefix));
         if owns {
             Ok(())
         } else {
-            Err(CoreError::UnknownTempDestination(destination.name().to_owned()))
+            Err(CoreError::UnknownTempDestination(
+                destination.name().to_owned(),
+            ))
         }
     }
 
-    async fn durable_space(&mut self, client_id: &str, name: &str, spec: &ConsumerSpec) -> Result<String, CoreError> {
+    async fn durable_space(
+        &mut self,
+        client_id: &str,
+        name: &str,
+        spec: &ConsumerSpec,
+    ) -> Result<String, CoreError> {
         if spec.destination.kind() != DestinationKind::Topic {
             return Err(CoreError::DurableOnQueue(spec.destination.key()));
         }
@@ -277,23 +349,38 @@ impl State {
             no_local: spec.no_local,
         };
         self.create_durable_space(&definition, spec.selector.clone());
-        let meta = Op::PutMeta { key: durable_meta_key(client_id, name), payload: encode_durable(&definition) };
+        let meta = Op::PutMeta {
+            key: durable_meta_key(client_id, name),
+            payload: encode_durable(&definition),
+        };
         let durable = self.append(vec![meta]).await?;
         // Await the definition so a subscription acknowledged to the client survives a crash.
         if let Some(durable) = durable {
-            durable.await.map_err(|err| CoreError::Store(err.to_string()))?;
+            durable
+                .await
+                .map_err(|err| CoreError::Store(err.to_string()))?;
         }
         Ok(key)
     }
 
     fn durable_selector(&self, key: &str) -> Option<String> {
-        self.spaces.get(key).and_then(|space| space.selector.as_ref()).map(|s| s.as_str().to_owned())
+        self.spaces
+            .get(key)
+            .and_then(|space| space.selector.as_ref())
+            .map(|s| s.as_str().to_owned())
     }
 
     /// Registers a durable subscription's space (at subscribe time or during recovery).
-    pub fn create_durable_space(&mut self, definition: &DurableDefinition, selector: Option<crate::Selector>) {
+    pub fn create_durable_space(
+        &mut self,
+        definition: &DurableDefinition,
+        selector: Option<crate::Selector>,
+    ) {
         let key = durable_space_key(&definition.client_id, &definition.name);
-        let role = SpaceRole::Durable { client_id: definition.client_id.clone(), name: definition.name.clone() };
+        let role = SpaceRole::Durable {
+            client_id: definition.client_id.clone(),
+            name: definition.name.clone(),
+        };
         let mut space = Space::new(key.clone(), definition.topic.clone(), role, true);
         space.selector = selector;
         space.no_local = definition.no_local;

@@ -29,7 +29,10 @@ impl State {
         name: String,
         action: TransactionAction,
     ) -> Result<Option<Durable>, CoreError> {
-        let connection = self.connections.get_mut(&conn).ok_or(CoreError::ShuttingDown)?;
+        let connection = self
+            .connections
+            .get_mut(&conn)
+            .ok_or(CoreError::ShuttingDown)?;
         match action {
             TransactionAction::Begin => {
                 if connection.transactions.contains_key(&name) {
@@ -39,7 +42,10 @@ impl State {
                 Ok(None)
             }
             TransactionAction::Commit => {
-                let open = connection.transactions.remove(&name).ok_or(CoreError::UnknownTransaction(name))?;
+                let open = connection
+                    .transactions
+                    .remove(&name)
+                    .ok_or(CoreError::UnknownTransaction(name))?;
                 for ack in open.acks {
                     self.settle(ack.consumer, ack.tag, ack.kind);
                 }
@@ -65,7 +71,13 @@ impl State {
 
     /// Discards a transaction's sends and returns its acked messages for redelivery.
     pub fn rollback(&mut self, conn: ConnectionId, name: &str) {
-        let Some(open) = self.connections.get_mut(&conn).and_then(|c| c.transactions.remove(name)) else { return };
+        let Some(open) = self
+            .connections
+            .get_mut(&conn)
+            .and_then(|c| c.transactions.remove(name))
+        else {
+            return;
+        };
         for ack in open.acks {
             self.settle(ack.consumer, ack.tag, AckKind::Nack);
         }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use ferromq_core::{AckMode, ConnectRequest, ConsumerId, CoreError, Outbound, SendOutcome, Session};
+use ferromq_core::{
+    AckMode, ConnectRequest, ConsumerId, CoreError, Outbound, SendOutcome, Session,
+};
 use ferromq_journal::Durable;
 use ferromq_stomp::{Codec, Command, Frame, Item, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,7 +49,9 @@ pub(super) enum PendingState {
 
 impl std::fmt::Debug for PendingSend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingSend").field("receipt", &self.receipt).finish_non_exhaustive()
+        f.debug_struct("PendingSend")
+            .field("receipt", &self.receipt)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,12 +73,20 @@ pub(super) struct StompFailure {
 
 impl StompFailure {
     pub fn fatal(message: impl Into<String>, frame: &Frame) -> Self {
-        StompFailure { message: message.into(), receipt: frame.get("receipt").map(str::to_owned), fatal: true }
+        StompFailure {
+            message: message.into(),
+            receipt: frame.get("receipt").map(str::to_owned),
+            fatal: true,
+        }
     }
 
     pub fn from_core(err: &CoreError, receipt: Option<String>) -> Self {
         let fatal = !matches!(err, CoreError::NoSpace(_));
-        StompFailure { message: err.to_string(), receipt, fatal }
+        StompFailure {
+            message: err.to_string(),
+            receipt,
+            fatal,
+        }
     }
 }
 
@@ -101,7 +113,10 @@ pub(super) struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("peer", &self.peer).field("session", &self.session.id()).finish_non_exhaustive()
+        f.debug_struct("Connection")
+            .field("peer", &self.peer)
+            .field("session", &self.session.id())
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,7 +129,11 @@ enum Event {
 }
 
 /// Reads the CONNECT frame, negotiates, registers with the core and answers CONNECTED.
-pub(super) async fn handshake(stream: TcpStream, peer: SocketAddr, context: &Arc<StompContext>) -> Option<Connection> {
+pub(super) async fn handshake(
+    stream: TcpStream,
+    peer: SocketAddr,
+    context: &Arc<StompContext>,
+) -> Option<Connection> {
     let (mut reader, mut writer) = stream.into_split();
     let mut codec = Codec::new(context.limits.clone());
     let mut read_buf = BytesMut::with_capacity(8 * 1024);
@@ -134,7 +153,10 @@ pub(super) async fn handshake(stream: TcpStream, peer: SocketAddr, context: &Arc
         }
     };
     if !matches!(frame.command, Command::Connect | Command::Stomp) {
-        let message = format!("expected a CONNECT or STOMP frame first, got {}", frame.command.as_str());
+        let message = format!(
+            "expected a CONNECT or STOMP frame first, got {}",
+            frame.command.as_str()
+        );
         reject(&mut writer, &codec, &message, frame.get("receipt")).await;
         return None;
     }
@@ -165,10 +187,15 @@ pub(super) async fn handshake(stream: TcpStream, peer: SocketAddr, context: &Arc
     let mut connected = Frame::new(Command::Connected)
         .header("version", version.as_str())
         .header("server", SERVER_HEADER)
-        .header("session", format!("{}-{}", context.broker_name, session.id()))
+        .header(
+            "session",
+            format!("{}-{}", context.broker_name, session.id()),
+        )
         .header("heart-beat", heart_beat);
     if version == Version::V1_0 {
-        connected.headers.retain(|(name, _)| name != "version" && name != "heart-beat");
+        connected
+            .headers
+            .retain(|(name, _)| name != "version" && name != "heart-beat");
     }
     let mut write_buf = BytesMut::with_capacity(8 * 1024);
     codec.encode(&connected, &mut write_buf);
@@ -201,8 +228,13 @@ pub(super) async fn handshake(stream: TcpStream, peer: SocketAddr, context: &Arc
 
 /// `heart-beat: cx,cy` → (client sends every cx ms, client wants to receive every cy ms).
 fn parse_heart_beat(header: Option<&str>) -> (u32, u32) {
-    let Some((send, receive)) = header.and_then(|h| h.split_once(',')) else { return (0, 0) };
-    (send.trim().parse().unwrap_or(0), receive.trim().parse().unwrap_or(0))
+    let Some((send, receive)) = header.and_then(|h| h.split_once(',')) else {
+        return (0, 0);
+    };
+    (
+        send.trim().parse().unwrap_or(0),
+        receive.trim().parse().unwrap_or(0),
+    )
 }
 
 async fn reject(writer: &mut OwnedWriteHalf, codec: &Codec, message: &str, receipt: Option<&str>) {
@@ -214,7 +246,9 @@ async fn reject(writer: &mut OwnedWriteHalf, codec: &Codec, message: &str, recei
 }
 
 fn error_frame(message: &str, receipt: Option<&str>) -> Frame {
-    let mut frame = Frame::new(Command::Error).header("message", message).header("content-type", "text/plain");
+    let mut frame = Frame::new(Command::Error)
+        .header("message", message)
+        .header("content-type", "text/plain");
     if let Some(receipt) = receipt {
         frame.push_header("receipt-id", receipt);
     }
@@ -228,7 +262,9 @@ impl Connection {
             .into_iter()
             .filter(|d| !d.is_zero())
             .min()
-            .map_or(Duration::from_secs(3600), |d| (d / 2).max(Duration::from_millis(10)));
+            .map_or(Duration::from_secs(3600), |d| {
+                (d / 2).max(Duration::from_millis(10))
+            });
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -283,7 +319,8 @@ impl Connection {
         loop {
             match self.codec.decode(&mut self.read_buf) {
                 Ok(Some(Item::Frame(frame))) => {
-                    if let Err(failure) = self.handle_frame(frame).await.and_then(|flow| match flow {
+                    if let Err(failure) = self.handle_frame(frame).await.and_then(|flow| match flow
+                    {
                         Flow::Continue => Ok(()),
                         Flow::Close => Err(None),
                     }) {
@@ -303,7 +340,11 @@ impl Connection {
                 Ok(None) => return Flow::Continue,
                 Err(err) => {
                     tracing::info!(peer = %self.peer, %err, "closing connection after a bad frame");
-                    self.queue_error(&StompFailure { message: err.to_string(), receipt: None, fatal: true });
+                    self.queue_error(&StompFailure {
+                        message: err.to_string(),
+                        receipt: None,
+                        fatal: true,
+                    });
                     return Flow::Close;
                 }
             }
@@ -318,14 +359,21 @@ impl Connection {
             match outbound {
                 Outbound::Deliver(delivery) => {
                     if let Some(auto) = self.encode_delivery(&delivery) {
-                        match auto_acks.iter_mut().find(|(consumer, _)| *consumer == auto.0) {
+                        match auto_acks
+                            .iter_mut()
+                            .find(|(consumer, _)| *consumer == auto.0)
+                        {
                             Some(entry) => entry.1 = auto.1,
                             None => auto_acks.push(auto),
                         }
                     }
                 }
                 Outbound::Close { reason } => {
-                    self.queue_error(&StompFailure { message: reason, receipt: None, fatal: true });
+                    self.queue_error(&StompFailure {
+                        message: reason,
+                        receipt: None,
+                        fatal: true,
+                    });
                     return Flow::Close;
                 }
             }
@@ -354,14 +402,18 @@ impl Connection {
             // Unsubscribed while the delivery was queued; the core has already taken it back.
             return None;
         };
-        let Some(subscription) = self.subscriptions.get_mut(sub_id) else { return None };
+        let Some(subscription) = self.subscriptions.get_mut(sub_id) else {
+            return None;
+        };
         let client_acks = subscription.ack != AckMode::Auto;
         let ack_header = (client_acks && self.codec.version() == Version::V1_2)
             .then(|| format!("{}:{}", delivery.consumer, delivery.tag));
         let frame = convert::message_frame(delivery, sub_id, ack_header, &self.temp_prefix);
         self.codec.encode(&frame, &mut self.write_buf);
         if client_acks {
-            subscription.unacked.push_back((delivery.tag, delivery.message.id.clone()));
+            subscription
+                .unacked
+                .push_back((delivery.tag, delivery.message.id.clone()));
             None
         } else {
             Some((delivery.consumer, delivery.tag))
@@ -391,11 +443,16 @@ impl Connection {
 
     fn on_tick(&mut self) -> Flow {
         let now = Instant::now();
-        if !self.receive_timeout.is_zero() && now.duration_since(self.last_read) > self.receive_timeout {
+        if !self.receive_timeout.is_zero()
+            && now.duration_since(self.last_read) > self.receive_timeout
+        {
             tracing::info!(peer = %self.peer, timeout_ms = self.receive_timeout.as_millis() as u64, "client missed its heart-beats; closing");
             return Flow::Close;
         }
-        if !self.send_interval.is_zero() && now.duration_since(self.last_write) >= self.send_interval && self.write_buf.is_empty() {
+        if !self.send_interval.is_zero()
+            && now.duration_since(self.last_write) >= self.send_interval
+            && self.write_buf.is_empty()
+        {
             Codec::encode_heartbeat(&mut self.write_buf);
         }
         Flow::Continue
@@ -441,8 +498,12 @@ impl Connection {
 
 /// Resolves when the oldest pending send is answered (and stored, if persistent). Cancel safe:
 /// progress is kept in the queue itself. Never resolves while nothing is pending.
-async fn next_send_done(pending: &mut VecDeque<PendingSend>) -> (Option<String>, Result<(), CoreError>) {
-    let Some(front) = pending.front_mut() else { return std::future::pending().await };
+async fn next_send_done(
+    pending: &mut VecDeque<PendingSend>,
+) -> (Option<String>, Result<(), CoreError>) {
+    let Some(front) = pending.front_mut() else {
+        return std::future::pending().await;
+    };
     let result = loop {
         match &mut front.state {
             PendingState::Accepting(answer) => match answer.await {
@@ -452,7 +513,10 @@ async fn next_send_done(pending: &mut VecDeque<PendingSend>) -> (Option<String>,
                 Err(_) => break Err(CoreError::ShuttingDown),
             },
             PendingState::Storing(durable) => {
-                break durable.as_mut().await.map_err(|err| CoreError::Store(err.to_string()));
+                break durable
+                    .as_mut()
+                    .await
+                    .map_err(|err| CoreError::Store(err.to_string()));
             }
         }
     };

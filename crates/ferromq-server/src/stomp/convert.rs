@@ -31,10 +31,14 @@ const RESERVED_SEND_HEADERS: &[&str] = &[
 /// A name without one of ActiveMQ's prefixes, or an invalid name; the text says which.
 pub(crate) fn parse_destination(text: &str, temp_prefix: &str) -> Result<Destination, String> {
     if text.contains(',') {
-        let parts: Result<Vec<Destination>, String> =
-            text.split(',').map(|part| parse_destination(part.trim(), temp_prefix)).collect();
+        let parts: Result<Vec<Destination>, String> = text
+            .split(',')
+            .map(|part| parse_destination(part.trim(), temp_prefix))
+            .collect();
         let parts = parts?;
-        let Some(first) = parts.first() else { return Err("empty destination".to_owned()) };
+        let Some(first) = parts.first() else {
+            return Err("empty destination".to_owned());
+        };
         let joined: Vec<String> = parts.iter().map(Destination::key).collect();
         return Destination::new(first.kind(), joined.join(",")).map_err(|err| err.to_string());
     }
@@ -61,7 +65,11 @@ pub(crate) fn parse_destination(text: &str, temp_prefix: &str) -> Result<Destina
 /// The STOMP name of a destination as this connection should see it.
 pub(crate) fn format_destination(destination: &Destination, temp_prefix: &str) -> String {
     if destination.is_composite() {
-        let parts: Vec<String> = destination.parts().iter().map(|part| format_destination(part, temp_prefix)).collect();
+        let parts: Vec<String> = destination
+            .parts()
+            .iter()
+            .map(|part| format_destination(part, temp_prefix))
+            .collect();
         return parts.join(",");
     }
     let name = destination.name();
@@ -83,7 +91,11 @@ pub(crate) fn format_destination(destination: &Destination, temp_prefix: &str) -
 ///
 /// # Errors
 /// A header with a value ActiveMQ would refuse (priority, expires, reply-to).
-pub(crate) fn message_from_send(frame: Frame, destination: Destination, temp_prefix: &str) -> Result<Message, String> {
+pub(crate) fn message_from_send(
+    frame: Frame,
+    destination: Destination,
+    temp_prefix: &str,
+) -> Result<Message, String> {
     let has_length = frame.get("content-length").is_some();
     let body = if has_length {
         Body::Bytes(frame.body.clone())
@@ -104,36 +116,60 @@ pub(crate) fn message_from_send(frame: Frame, destination: Destination, temp_pre
         match name.as_str() {
             "persistent" => message.persistent = value.eq_ignore_ascii_case("true"),
             "priority" => {
-                let priority: i64 = value.trim().parse().map_err(|_| format!("priority '{value}' is not a number"))?;
-                message.priority = priority.clamp(0, i64::from(ferromq_core::message::MAX_PRIORITY)) as u8;
+                let priority: i64 = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("priority '{value}' is not a number"))?;
+                message.priority =
+                    priority.clamp(0, i64::from(ferromq_core::message::MAX_PRIORITY)) as u8;
             }
             "expires" => {
-                message.expiration = value.trim().parse().map_err(|_| format!("expires '{value}' is not a number"))?;
+                message.expiration = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("expires '{value}' is not a number"))?;
             }
             "correlation-id" => message.correlation_id = Some(value.clone()),
             "type" => message.message_type = Some(value.clone()),
             "reply-to" => message.reply_to = Some(parse_destination(value, temp_prefix)?),
             other if RESERVED_SEND_HEADERS.contains(&other) => {}
-            other => message.properties.push((other.to_owned(), PropertyValue::String(value.clone()))),
+            other => message
+                .properties
+                .push((other.to_owned(), PropertyValue::String(value.clone()))),
         }
     }
     Ok(message)
 }
 
 /// Builds the MESSAGE frame for a delivery, with the headers ActiveMQ 5.17 sends.
-pub(crate) fn message_frame(delivery: &Delivery, subscription: &str, ack: Option<String>, temp_prefix: &str) -> Frame {
+pub(crate) fn message_frame(
+    delivery: &Delivery,
+    subscription: &str,
+    ack: Option<String>,
+    temp_prefix: &str,
+) -> Frame {
     let message = &delivery.message;
     let mut frame = Frame::new(Command::Message)
         .header("subscription", subscription)
         .header("message-id", message.id.as_str())
-        .header("destination", format_destination(&message.destination, temp_prefix));
+        .header(
+            "destination",
+            format_destination(&message.destination, temp_prefix),
+        );
     if let Some(ack) = ack {
         frame.push_header("ack", ack);
     }
     frame.push_header("expires", message.expiration.to_string());
     frame.push_header("timestamp", message.timestamp.to_string());
     frame.push_header("priority", message.priority.to_string());
-    frame.push_header("redelivered", if delivery.redelivered { "true" } else { "false" });
+    frame.push_header(
+        "redelivered",
+        if delivery.redelivered {
+            "true"
+        } else {
+            "false"
+        },
+    );
     if message.persistent {
         frame.push_header("persistent", "true");
     }
@@ -173,8 +209,13 @@ mod tests {
         let temp = parse_destination("/temp-queue/replies", "ID:b-1:").unwrap();
         assert_eq!(temp.name(), "ID:b-1:replies");
         assert_eq!(format_destination(&temp, "ID:b-1:"), "/temp-queue/replies");
-        assert_eq!(format_destination(&temp, "ID:b-2:"), "/remote-temp-queue/ID:b-1:replies");
-        assert!(parse_destination("orders", "").unwrap_err().contains("must begin with"));
+        assert_eq!(
+            format_destination(&temp, "ID:b-2:"),
+            "/remote-temp-queue/ID:b-1:replies"
+        );
+        assert!(parse_destination("orders", "")
+            .unwrap_err()
+            .contains("must begin with"));
     }
 
     #[test]
@@ -201,7 +242,10 @@ mod tests {
         assert_eq!(message.priority, 7);
         assert!(message.persistent);
         assert_eq!(message.correlation_id.as_deref(), Some("c1"));
-        assert_eq!(message.properties, vec![("color".to_owned(), PropertyValue::String("red".into()))]);
+        assert_eq!(
+            message.properties,
+            vec![("color".to_owned(), PropertyValue::String("red".into()))]
+        );
         assert_eq!(message.body, Body::Text("hello".into()));
     }
 
@@ -211,14 +255,16 @@ mod tests {
             .header("destination", "/queue/a")
             .header("content-length", "3")
             .with_body(&b"a\0b"[..]);
-        let message = message_from_send(frame, parse_destination("/queue/a", "").unwrap(), "").unwrap();
+        let message =
+            message_from_send(frame, parse_destination("/queue/a", "").unwrap(), "").unwrap();
         assert_eq!(message.body, Body::Bytes(Bytes::from_static(b"a\0b")));
     }
 
     #[test]
     fn bad_priority_is_refused() {
         let frame = Frame::new(Command::Send).header("priority", "high");
-        let err = message_from_send(frame, parse_destination("/queue/a", "").unwrap(), "").unwrap_err();
+        let err =
+            message_from_send(frame, parse_destination("/queue/a", "").unwrap(), "").unwrap_err();
         assert!(err.contains("priority"));
     }
 }

@@ -28,16 +28,26 @@ impl Connection {
             Command::Subscribe => self.on_subscribe(&frame).await?,
             Command::Unsubscribe => self.on_unsubscribe(&frame).await?,
             Command::Ack | Command::Nack => self.on_ack(&frame).await?,
-            Command::Begin | Command::Commit | Command::Abort => self.on_transaction(&frame).await?,
+            Command::Begin | Command::Commit | Command::Abort => {
+                self.on_transaction(&frame).await?
+            }
             Command::Disconnect => {
+                // Let go of the client id before the receipt: a client that reconnects with
+                // the same id right after the receipt must not find it still in use.
+                self.session.detach().await;
                 if let Some(receipt) = receipt {
                     self.queue_receipt(&receipt);
                 }
                 return Ok(Flow::Close);
             }
-            Command::Connect | Command::Stomp => return Err(Some(StompFailure::fatal("already connected", &frame))),
+            Command::Connect | Command::Stomp => {
+                return Err(Some(StompFailure::fatal("already connected", &frame)))
+            }
             Command::Connected | Command::Message | Command::Receipt | Command::Error => {
-                let message = format!("{} is a server frame; a client may not send it", frame.command.as_str());
+                let message = format!(
+                    "{} is a server frame; a client may not send it",
+                    frame.command.as_str()
+                );
                 return Err(Some(StompFailure::fatal(message, &frame)));
             }
         }
@@ -54,10 +64,24 @@ impl Connection {
         let receipt = frame.get("receipt").map(str::to_owned);
         let transaction = frame.get("transaction").map(str::to_owned);
         let failure_receipt = receipt.clone();
-        let message = convert::message_from_send(frame, destination, &self.temp_prefix)
-            .map_err(|message| Some(StompFailure { message, receipt: failure_receipt, fatal: true }))?;
-        let answer = self.session.send(message, transaction).await.map_err(|_| None)?;
-        self.pending.push_back(PendingSend { receipt, state: PendingState::Accepting(answer) });
+        let message = convert::message_from_send(frame, destination, &self.temp_prefix).map_err(
+            |message| {
+                Some(StompFailure {
+                    message,
+                    receipt: failure_receipt,
+                    fatal: true,
+                })
+            },
+        )?;
+        let answer = self
+            .session
+            .send(message, transaction)
+            .await
+            .map_err(|_| None)?;
+        self.pending.push_back(PendingSend {
+            receipt,
+            state: PendingState::Accepting(answer),
+        });
         if self.pending.len() >= MAX_PENDING_SENDS {
             // Frames already buffered keep coming through here; wait so the bound holds.
             if self.drain_sends().await == Flow::Close {
@@ -72,10 +96,18 @@ impl Connection {
         let id = match frame.get("id") {
             Some(id) => id.to_owned(),
             None if self.codec.version() == Version::V1_0 => destination_text.to_owned(),
-            None => return Err(Some(StompFailure::fatal("SUBSCRIBE needs an 'id' header", frame))),
+            None => {
+                return Err(Some(StompFailure::fatal(
+                    "SUBSCRIBE needs an 'id' header",
+                    frame,
+                )))
+            }
         };
         if self.subscriptions.contains_key(&id) {
-            return Err(Some(StompFailure::fatal(format!("subscription id '{id}' is already in use"), frame)));
+            return Err(Some(StompFailure::fatal(
+                format!("subscription id '{id}' is already in use"),
+                frame,
+            )));
         }
         let destination = convert::parse_destination(destination_text, &self.temp_prefix)
             .map_err(|message| Some(StompFailure::fatal(message, frame)))?;
@@ -84,15 +116,20 @@ impl Connection {
             "client" => AckMode::Client,
             "client-individual" => AckMode::Individual,
             other => {
-                let message = format!("ack mode '{other}' is not one of auto, client, client-individual");
+                let message =
+                    format!("ack mode '{other}' is not one of auto, client, client-individual");
                 return Err(Some(StompFailure::fatal(message, frame)));
             }
         };
         let selector = match frame.get("selector") {
-            Some(text) if !text.trim().is_empty() => Some(
-                Selector::parse(text)
-                    .map_err(|err| Some(StompFailure::fatal(format!("invalid selector '{text}': {err}"), frame)))?,
-            ),
+            Some(text) if !text.trim().is_empty() => {
+                Some(Selector::parse(text).map_err(|err| {
+                    Some(StompFailure::fatal(
+                        format!("invalid selector '{text}': {err}"),
+                        frame,
+                    ))
+                })?)
+            }
             _ => None,
         };
         let durable_name = frame
@@ -106,7 +143,10 @@ impl Connection {
         };
         let prefetch = match frame.get("activemq.prefetchSize") {
             Some(text) => text.trim().parse::<u32>().map_err(|_| {
-                Some(StompFailure::fatal(format!("activemq.prefetchSize '{text}' is not a number"), frame))
+                Some(StompFailure::fatal(
+                    format!("activemq.prefetchSize '{text}' is not a number"),
+                    frame,
+                ))
             })?,
             None => default_prefetch,
         };
@@ -120,9 +160,20 @@ impl Connection {
             no_local: flag(frame, "activemq.noLocal"),
         };
         let receipt = frame.get("receipt").map(str::to_owned);
-        let consumer = self.session.subscribe(spec).await.map_err(|err| Some(StompFailure::from_core(&err, receipt)))?;
+        let consumer = self
+            .session
+            .subscribe(spec)
+            .await
+            .map_err(|err| Some(StompFailure::from_core(&err, receipt)))?;
         self.consumers.insert(consumer, id.clone());
-        self.subscriptions.insert(id, Subscription { consumer, ack, unacked: VecDeque::new() });
+        self.subscriptions.insert(
+            id,
+            Subscription {
+                consumer,
+                ack,
+                unacked: VecDeque::new(),
+            },
+        );
         Ok(())
     }
 
@@ -149,7 +200,10 @@ impl Connection {
             (None, Some(_)) => {}
         }
         if let Some(name) = durable_name {
-            self.session.remove_durable(name).await.map_err(|err| Some(StompFailure::from_core(&err, receipt)))?;
+            self.session
+                .remove_durable(name)
+                .await
+                .map_err(|err| Some(StompFailure::from_core(&err, receipt)))?;
         }
         Ok(())
     }
@@ -167,7 +221,9 @@ impl Connection {
         let consumer = subscription.consumer;
         match kind {
             AckKind::Cumulative => subscription.unacked.retain(|(held, _)| *held > tag),
-            AckKind::Individual | AckKind::Nack => subscription.unacked.retain(|(held, _)| *held != tag),
+            AckKind::Individual | AckKind::Nack => {
+                subscription.unacked.retain(|(held, _)| *held != tag)
+            }
         }
         let transaction = frame.get("transaction").map(str::to_owned);
         let receipt = frame.get("receipt").map(str::to_owned);
@@ -180,14 +236,28 @@ impl Connection {
     /// Finds which delivery an ACK/NACK means: by the `id` header in STOMP 1.2, by
     /// `message-id` (and `subscription`) before.
     fn resolve_ack(&self, frame: &Frame) -> Result<(String, u64), Option<StompFailure>> {
-        let unknown = |what: &str| Some(StompFailure::fatal(format!("{} of an unknown message: {what}", frame.command.as_str()), frame));
+        let unknown = |what: &str| {
+            Some(StompFailure::fatal(
+                format!("{} of an unknown message: {what}", frame.command.as_str()),
+                frame,
+            ))
+        };
         if self.codec.version() == Version::V1_2 {
             let id = required(frame, "id")?;
-            let parsed = id.split_once(':').and_then(|(c, t)| Some((c.parse::<u64>().ok()?, t.parse::<u64>().ok()?)));
+            let parsed = id
+                .split_once(':')
+                .and_then(|(c, t)| Some((c.parse::<u64>().ok()?, t.parse::<u64>().ok()?)));
             let (consumer, tag) = parsed.ok_or_else(|| unknown(id))?;
             let sub_id = self.consumers.get(&consumer).ok_or_else(|| unknown(id))?;
-            let held = self.subscriptions.get(sub_id).is_some_and(|s| s.unacked.iter().any(|(t, _)| *t == tag));
-            return if held { Ok((sub_id.clone(), tag)) } else { Err(unknown(id)) };
+            let held = self
+                .subscriptions
+                .get(sub_id)
+                .is_some_and(|s| s.unacked.iter().any(|(t, _)| *t == tag));
+            return if held {
+                Ok((sub_id.clone(), tag))
+            } else {
+                Err(unknown(id))
+            };
         }
         let message_id = required(frame, "message-id")?;
         let wanted_sub = frame.get("subscription");
@@ -205,13 +275,16 @@ impl Connection {
     async fn on_transaction(&mut self, frame: &Frame) -> Result<(), Option<StompFailure>> {
         let name = required(frame, "transaction")?.to_owned();
         let receipt = frame.get("receipt").map(str::to_owned);
-        let to_failure = |err: ferromq_core::CoreError| Some(StompFailure::from_core(&err, receipt.clone()));
+        let to_failure =
+            |err: ferromq_core::CoreError| Some(StompFailure::from_core(&err, receipt.clone()));
         match frame.command {
             Command::Begin => self.session.begin(name).await.map_err(to_failure),
             Command::Commit => {
                 let durable = self.session.commit(name).await.map_err(to_failure)?;
                 if let Some(durable) = durable {
-                    durable.await.map_err(|err| to_failure(ferromq_core::CoreError::Store(err.to_string())))?;
+                    durable.await.map_err(|err| {
+                        to_failure(ferromq_core::CoreError::Store(err.to_string()))
+                    })?;
                 }
                 Ok(())
             }
@@ -222,10 +295,15 @@ impl Connection {
 
 fn required<'a>(frame: &'a Frame, header: &str) -> Result<&'a str, Option<StompFailure>> {
     frame.get(header).ok_or_else(|| {
-        Some(StompFailure::fatal(format!("{} frame needs a '{header}' header", frame.command.as_str()), frame))
+        Some(StompFailure::fatal(
+            format!("{} frame needs a '{header}' header", frame.command.as_str()),
+            frame,
+        ))
     })
 }
 
 fn flag(frame: &Frame, header: &str) -> bool {
-    frame.get(header).is_some_and(|value| value.eq_ignore_ascii_case("true"))
+    frame
+        .get(header)
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"))
 }

@@ -44,7 +44,10 @@ pub(crate) struct StompContext {
 
 impl StompContext {
     pub fn new(connector: &ConnectorConfig, broker: BrokerHandle, broker_name: &str) -> Self {
-        let limits = Limits { max_frame_size: connector.max_frame_size, ..Limits::default() };
+        let limits = Limits {
+            max_frame_size: connector.max_frame_size,
+            ..Limits::default()
+        };
         StompContext {
             broker,
             limits,
@@ -63,7 +66,12 @@ impl StompContext {
 }
 
 /// Serves one accepted socket until the client leaves, misbehaves, or the broker stops.
-pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, context: Arc<StompContext>, stop: CancellationToken) {
+pub(crate) async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    context: Arc<StompContext>,
+    stop: CancellationToken,
+) {
     let outcome = tokio::select! {
         _ = stop.cancelled() => return,
         outcome = tokio::time::timeout(CONNECT_TIMEOUT, connection::handshake(stream, peer, &context)) => outcome,

@@ -22,7 +22,7 @@ use super::bench_tasks::{
 use super::conn;
 use super::consumer::AckArg;
 use super::message::{body, new_run_id, SendTemplate};
-use super::producer::{MAX_BODY, MAX_COUNT};
+use super::producer::{MAX_BODY, MAX_COUNT, MAX_TIMEOUT};
 use super::send::{ReceiptPolicy, Stamp};
 use super::seq::SeqTracker;
 use super::stats::Latency;
@@ -80,7 +80,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub prefetch: Option<u32>,
     /// Give up after this many seconds in total.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT))]
     pub timeout: u64,
     /// Print the result as one JSON line instead of text.
     #[arg(long)]

@@ -13,7 +13,7 @@ use ferromq_stomp::Command;
 
 use super::conn;
 use super::message::Received;
-use super::producer::MAX_COUNT;
+use super::producer::{MAX_COUNT, MAX_TIMEOUT};
 use super::seq::SeqTracker;
 use super::stats::per_second;
 use super::target::{BrokerUrl, ConnectArgs, Destination};
@@ -60,7 +60,7 @@ pub struct ConsumerArgs {
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=MAX_COUNT))]
     pub count: u64,
     /// Seconds to wait for all of them before reporting what is missing.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=MAX_TIMEOUT))]
     pub timeout: u64,
     /// Acknowledgement mode; in the client modes every message is acknowledged.
     #[arg(long, value_enum, default_value_t = AckArg::Auto)]

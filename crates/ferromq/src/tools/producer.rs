@@ -19,6 +19,9 @@ use super::target::{BrokerUrl, ConnectArgs, Destination};
 pub(super) const MAX_BODY: u64 = 64 * 1024 * 1024;
 /// Largest message count: receivers keep one bit per message, 125 MB at this bound.
 pub(super) const MAX_COUNT: u64 = 1_000_000_000;
+/// Longest `--timeout` in seconds (a week), far beyond any real run but small enough that a
+/// deadline computed from it cannot overflow.
+pub(super) const MAX_TIMEOUT: u64 = 7 * 24 * 3600;
 
 /// Arguments of `ferromq producer`.
 #[derive(Debug, clap::Args)]
@@ -54,7 +57,7 @@ pub struct ProducerArgs {
     #[arg(long)]
     pub run: Option<String>,
     /// Give up after this many seconds in total.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT))]
     pub timeout: u64,
 }
 

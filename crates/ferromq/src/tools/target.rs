@@ -25,14 +25,14 @@ pub struct ConnectArgs {
     #[arg(long, env = "FERROMQ_PASSCODE", hide_env_values = true)]
     pub passcode: Option<String>,
     /// Seconds to wait for the TCP connection and the CONNECTED frame.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
 }
 
 impl ConnectArgs {
     /// The connect timeout as a [`Duration`].
     pub fn connect_timeout(&self) -> Duration {
-        Duration::from_secs(self.connect_timeout.max(1))
+        Duration::from_secs(self.connect_timeout)
     }
 }
 

@@ -1,0 +1,155 @@
+//! Segment rolls, deletion of dead segments, meta carry-forward and compaction at open.
+
+use ferromq_journal::JournalConfig;
+
+use crate::common::*;
+
+const SEGMENT: u64 = 4096;
+
+fn small_segments(dir: &std::path::Path) -> JournalConfig {
+    fast_config(dir).with_segment_size(SEGMENT)
+}
+
+#[tokio::test]
+async fn dead_segments_are_deleted_and_disk_usage_shrinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_segments(dir.path());
+    let (journal, _) = open(&config);
+    let payload = vec![1u8; 500];
+    for seq in 1..=200 {
+        commit(&journal, vec![put("queue://orders", seq, &payload)]).await;
+    }
+    let full = journal.stats();
+    assert!(full.segments > 10, "{full:?}");
+    assert_eq!(
+        u64::try_from(segment_files(dir.path()).len()).unwrap(),
+        full.segments
+    );
+    assert!(full.disk_bytes > 100_000, "{full:?}");
+
+    for chunk in (1..=200u64).collect::<Vec<_>>().chunks(10) {
+        let ops = chunk
+            .iter()
+            .map(|&seq| remove("queue://orders", seq))
+            .collect();
+        commit(&journal, ops).await;
+    }
+    assert_eq!(journal.stats().live_bytes, 0);
+    // Dead segments are deleted right after the group commit that killed them is
+    // acknowledged; close waits for that work, and the counters stay readable.
+    journal.close().await.unwrap();
+    let empty = journal.stats();
+    assert!(empty.segments <= 2, "{empty:?}");
+    assert!(empty.disk_bytes < 2 * SEGMENT, "{empty:?}");
+    assert_eq!(
+        u64::try_from(segment_files(dir.path()).len()).unwrap(),
+        empty.segments
+    );
+
+    let (_journal, recovered) = open(&config);
+    assert!(recovered.spaces.is_empty());
+    assert_eq!(recovered.next_seq, 201);
+}
+
+#[tokio::test]
+async fn drop_space_frees_segments_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_segments(dir.path());
+    let (journal, _) = open(&config);
+    for seq in 1..=100 {
+        commit(&journal, vec![put("durable://c:s", seq, &[2u8; 400])]).await;
+    }
+    commit(
+        &journal,
+        vec![drop_space("durable://c:s"), remove_meta("durable://c:s")],
+    )
+    .await;
+    journal.close().await.unwrap();
+    let stats = journal.stats();
+    assert!(stats.segments <= 2, "{stats:?}");
+    let (_journal, recovered) = open(&config);
+    assert!(recovered.spaces.is_empty());
+}
+
+#[tokio::test]
+async fn long_lived_metas_do_not_pin_old_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_segments(dir.path());
+    let (journal, _) = open(&config);
+    commit(
+        &journal,
+        vec![put_meta("durable://c:s1", b"first definition")],
+    )
+    .await;
+    commit(
+        &journal,
+        vec![put_meta("durable://c:s2", b"second definition")],
+    )
+    .await;
+    for seq in 1..=200 {
+        // Each message is consumed right after it is stored, as on a healthy queue.
+        commit(&journal, vec![put("queue://q", seq, &[3u8; 300])]).await;
+        commit(&journal, vec![remove("queue://q", seq)]).await;
+    }
+    journal.close().await.unwrap();
+    let stats = journal.stats();
+    assert!(stats.segments <= 3, "metas pinned old segments: {stats:?}");
+    assert!(stats.segments_deleted > 10, "{stats:?}");
+
+    let (_journal, recovered) = open(&config);
+    assert_eq!(recovered.meta.len(), 2);
+    assert_eq!(&recovered.meta["durable://c:s1"][..], b"first definition");
+    assert!(recovered.spaces.is_empty());
+}
+
+#[tokio::test]
+async fn a_live_message_keeps_later_segments_until_open_compacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_segments(dir.path());
+    let (journal, _) = open(&config);
+    commit(&journal, vec![put("queue://slow", 1, b"still waiting")]).await;
+    for seq in 2..=200 {
+        commit(&journal, vec![put("queue://fast", seq, &[4u8; 300])]).await;
+        commit(&journal, vec![remove("queue://fast", seq)]).await;
+    }
+    journal.close().await.unwrap();
+    let pinned = journal.stats();
+    // Nothing may be deleted: the oldest segment holds a live message, and deleting a later
+    // one would be out of order.
+    assert_eq!(pinned.segments_deleted, 0, "{pinned:?}");
+    assert!(pinned.segments > 10, "{pinned:?}");
+
+    let (journal, recovered) = open(&config);
+    assert!(recovered.stats.compacted, "{:?}", recovered.stats);
+    assert_eq!(
+        recovered.spaces["queue://slow"],
+        vec![(1, bytes::Bytes::from_static(b"still waiting"))]
+    );
+    assert_eq!(recovered.spaces.len(), 1);
+    assert_eq!(recovered.next_seq, 201);
+    journal.close().await.unwrap();
+    let compacted = journal.stats();
+    assert!(compacted.segments <= 2, "{compacted:?}");
+    assert!(compacted.disk_bytes < SEGMENT, "{compacted:?}");
+
+    // And a second open finds the same state without compacting again.
+    let (_journal, again) = open(&config);
+    assert!(!again.stats.compacted);
+    assert_eq!(again.spaces, recovered.spaces);
+}
+
+#[tokio::test]
+async fn an_oversized_batch_gets_a_segment_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_segments(dir.path());
+    let (journal, _) = open(&config);
+    commit(&journal, vec![put("q", 1, b"small")]).await;
+    let big = vec![9u8; 3 * SEGMENT as usize];
+    commit(&journal, vec![put("q", 2, &big)]).await;
+    commit(&journal, vec![put("q", 3, b"small again")]).await;
+    journal.close().await.unwrap();
+    let (_journal, recovered) = open(&config);
+    let space = &recovered.spaces["q"];
+    assert_eq!(space.len(), 3);
+    assert_eq!(space[1].1.len(), big.len());
+}
