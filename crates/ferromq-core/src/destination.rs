@@ -180,12 +180,13 @@ fn validate_segments(part: &str, whole: &str) -> Result<(), DestinationError> {
     Ok(())
 }
 
-/// ActiveMQ wildcard matching: `*` is one segment, `>` is one or more trailing segments.
+/// ActiveMQ wildcard matching: `*` is one segment, `>` is any number of trailing segments —
+/// zero included, so `a.>` also matches `a`, as ActiveMQ 5.17 does in practice.
 fn name_matches(pattern: &str, name: &str) -> bool {
     let mut names = name.split('.');
     for wanted in pattern.split('.') {
         if wanted == ">" {
-            return names.next().is_some();
+            return true;
         }
         match names.next() {
             Some(segment) if wanted == "*" || wanted == segment => {}
@@ -210,7 +211,11 @@ mod tests {
         assert!(!topic("a.*").matches(&topic("a.b.c")));
         assert!(!topic("a.*").matches(&topic("a")));
         assert!(topic("a.>").matches(&topic("a.b.c")));
-        assert!(!topic("a.>").matches(&topic("a")));
+        assert!(
+            topic("a.>").matches(&topic("a")),
+            "ActiveMQ lets '>' match nothing"
+        );
+        assert!(!topic("a.>").matches(&topic("ab")));
         assert!(topic("*.b").matches(&topic("x.b")));
         assert!(topic("a.b").matches(&topic("a.b")));
         assert!(!topic("a.b").matches(&topic("a.c")));

@@ -96,6 +96,8 @@ pub struct Message {
     pub expiration: i64,
     /// When the producer (or the broker on its behalf) sent it, ms since the Unix epoch.
     pub timestamp: i64,
+    /// Where a dead-lettered message was first sent (ActiveMQ's `originalDestination`).
+    pub original_destination: Option<Destination>,
     /// Producer-side identity used to suppress resends and to honour `noLocal`.
     pub origin_connection: Option<u64>,
     /// User properties in the order the producer gave them.
@@ -116,6 +118,7 @@ impl Message {
             persistent: false,
             expiration: 0,
             timestamp: now_millis(),
+            original_destination: None,
             origin_connection: None,
             properties: Vec::new(),
             body,

@@ -50,6 +50,14 @@ pub fn encode_message(message: &Message) -> Bytes {
     out.put_u8(u8::from(message.persistent));
     out.put_i64_le(message.expiration);
     out.put_i64_le(message.timestamp);
+    put_opt_str(
+        &mut out,
+        message
+            .original_destination
+            .as_ref()
+            .map(Destination::key)
+            .as_deref(),
+    );
     put_len(&mut out, message.properties.len());
     for (name, value) in &message.properties {
         put_str(&mut out, name);
@@ -90,6 +98,11 @@ pub fn decode_message(mut input: &[u8]) -> Result<Message, RecordError> {
     let persistent = get_u8(input)? != 0;
     let expiration = get_i64(input)?;
     let timestamp = get_i64(input)?;
+    let original_destination = get_opt_string(input)?
+        .map(|key| {
+            Destination::parse_key(&key).map_err(|_| RecordError::Invalid("original destination"))
+        })
+        .transpose()?;
     let count = get_len(input)?;
     // Each property takes at least 6 bytes, so a lying count cannot make us preallocate much.
     let mut properties = Vec::with_capacity(count.min(input.len() / 6));
@@ -113,6 +126,7 @@ pub fn decode_message(mut input: &[u8]) -> Result<Message, RecordError> {
         persistent,
         expiration,
         timestamp,
+        original_destination,
         origin_connection: None,
         properties,
         body,

@@ -36,7 +36,7 @@ use crate::stats::RecoveryStats;
 pub(crate) struct Replayed {
     pub(crate) index: Index<Bytes>,
     pub(crate) stats: RecoveryStats,
-    /// The newest segment that survived, and its length after repair.
+    /// The newest segment, and its length after repair, if appending to it is safe.
     pub(crate) last: Option<(u64, u64)>,
     /// The id for the next segment created.
     pub(crate) next_id: u64,
@@ -183,7 +183,11 @@ pub(crate) fn replay(dir: &Path) -> Result<Replayed, JournalError> {
             stats.bytes_skipped += tail;
         }
         index.set_segment_size(id, final_len);
-        last = Some((id, final_len));
+        // Appending after damaged bytes would put new records where the next replay stops
+        // reading (a damaged length ends the segment), so only a cleanly ending segment may
+        // be continued. A sealed segment can end up last when the real last one is set
+        // aside or deleted above.
+        last = (final_len == valid_end).then_some((id, final_len));
     }
     Ok(Replayed {
         index,

@@ -218,6 +218,35 @@ async fn a_damaged_header_sets_the_segment_aside() {
 }
 
 #[tokio::test]
+async fn new_records_never_follow_damaged_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = fast_config(dir.path()).with_segment_size(4096);
+    let batches = sample_batches(80);
+    let ends = write_records(&config, &batches).await;
+    let files = segment_files(dir.path());
+    let (before_last, last) = (&files[files.len() - 2], &files[files.len() - 1]);
+    // The second-to-last segment gets a damaged length in its middle...
+    let victim = ends.iter().position(|(p, _)| p == before_last).unwrap() + 2;
+    let start = usize::try_from(ends[victim - 1].1).unwrap();
+    let mut bytes = fs::read(before_last).unwrap();
+    bytes[start..start + 4].copy_from_slice(&0u32.to_le_bytes());
+    fs::write(before_last, bytes).unwrap();
+    // ...and the last segment a damaged header, so the damaged one becomes the newest.
+    let mut bytes = fs::read(last).unwrap();
+    bytes[3] ^= 0xFF;
+    fs::write(last, bytes).unwrap();
+
+    let (journal, first) = open(&config);
+    assert_eq!(first.stats.corrupt_records_skipped, 2);
+    commit(&journal, vec![put("fresh", 5000, b"must survive")]).await;
+    journal.close().await.unwrap();
+    let (_journal, again) = open(&config);
+    assert_eq!(again.spaces["fresh"].len(), 1);
+    assert_eq!(again.stats.corrupt_records_skipped, 1);
+    assert_eq!(again.stats.bytes_truncated, 0);
+}
+
+#[tokio::test]
 async fn a_segment_from_a_newer_format_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = fast_config(dir.path());

@@ -157,16 +157,11 @@ async fn shutdown_answers_pending_sends_and_keeps_what_it_receipted() {
         .await
         .unwrap();
     let mut recovered = Vec::new();
-    loop {
-        match tokio::time::timeout(Duration::from_millis(500), messages.recv()).await {
-            Ok(Some(Ok(frame))) => recovered.push(
-                String::from_utf8(frame.body.to_vec())
-                    .unwrap()
-                    .parse::<usize>()
-                    .unwrap(),
-            ),
-            _ => break,
-        }
+    while let Ok(Some(Ok(frame))) =
+        tokio::time::timeout(Duration::from_millis(500), messages.recv()).await
+    {
+        let body = String::from_utf8(frame.body.to_vec()).unwrap();
+        recovered.push(body.parse::<usize>().unwrap());
     }
     let mut in_order = recovered.clone();
     in_order.sort_unstable();

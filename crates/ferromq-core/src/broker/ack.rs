@@ -15,8 +15,6 @@ use crate::record::encode_message;
 
 /// The property ActiveMQ sets on dead-lettered messages to say why.
 pub const DLQ_CAUSE_PROPERTY: &str = "dlqDeliveryFailureCause";
-/// Where a dead-lettered message was first sent.
-pub const ORIGINAL_DESTINATION_PROPERTY: &str = "originalDestination";
 
 impl State {
     pub fn ack(
@@ -187,17 +185,14 @@ impl State {
         let mut message = (*entry.message).clone();
         message.destination = dlq.clone();
         message.expiration = 0;
-        message.properties.retain(|(name, _)| {
-            name != DLQ_CAUSE_PROPERTY && name != ORIGINAL_DESTINATION_PROPERTY
-        });
+        message
+            .properties
+            .retain(|(name, _)| name != DLQ_CAUSE_PROPERTY);
         message.properties.push((
             DLQ_CAUSE_PROPERTY.to_owned(),
             PropertyValue::String(cause.to_owned()),
         ));
-        message.properties.push((
-            ORIGINAL_DESTINATION_PROPERTY.to_owned(),
-            PropertyValue::String(origin.key()),
-        ));
+        message.original_destination.get_or_insert(origin.clone());
         let dlq_key = self.queue_space(&dlq, None);
         let seq = self.next_seq();
         let stored = message.persistent && self.journal.is_some();

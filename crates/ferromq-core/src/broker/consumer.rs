@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::queue::Entry;
-use super::{AckMode, ConnectionId, ConsumerId};
+use super::ConnectionId;
 use crate::destination::Destination;
 use crate::Selector;
 
@@ -19,11 +19,9 @@ pub(crate) struct InFlight {
 
 #[derive(Debug)]
 pub(crate) struct Consumer {
-    pub id: ConsumerId,
     pub conn: ConnectionId,
     pub destination: Destination,
     pub selector: Option<Selector>,
-    pub ack_mode: AckMode,
     pub prefetch: u32,
     pub exclusive: bool,
     /// Spaces this consumer takes from (several for a wildcard queue subscription).

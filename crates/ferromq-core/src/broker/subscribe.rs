@@ -148,11 +148,9 @@ impl State {
         self.consumers.insert(
             id,
             Consumer {
-                id,
                 conn,
                 destination,
                 selector: spec.selector,
-                ack_mode: spec.ack_mode,
                 prefetch,
                 exclusive: spec.exclusive,
                 spaces,

@@ -91,7 +91,6 @@ impl StompFailure {
 }
 
 pub(super) struct Connection {
-    pub context: Arc<StompContext>,
     pub peer: SocketAddr,
     pub codec: Codec,
     pub session: Session,
@@ -192,10 +191,12 @@ pub(super) async fn handshake(
             format!("{}-{}", context.broker_name, session.id()),
         )
         .header("heart-beat", heart_beat);
-    if version == Version::V1_0 {
-        connected
-            .headers
-            .retain(|(name, _)| name != "version" && name != "heart-beat");
+    // A plain 1.0 client (no accept-version, no heart-beat) gets a plain 1.0 answer.
+    if frame.get("accept-version").is_none() {
+        connected.headers.retain(|(name, _)| name != "version");
+    }
+    if frame.get("heart-beat").is_none() {
+        connected.headers.retain(|(name, _)| name != "heart-beat");
     }
     let mut write_buf = BytesMut::with_capacity(8 * 1024);
     codec.encode(&connected, &mut write_buf);
@@ -204,10 +205,9 @@ pub(super) async fn handshake(
         return None;
     }
     write_buf.clear();
-    tracing::debug!(%peer, version = version.as_str(), conn = session.id(), "STOMP client connected");
+    tracing::debug!(%peer, connector = %context.connector, version = version.as_str(), conn = session.id(), "STOMP client connected");
     let now = Instant::now();
     Some(Connection {
-        context: Arc::clone(context),
         peer,
         codec,
         session,
@@ -402,9 +402,7 @@ impl Connection {
             // Unsubscribed while the delivery was queued; the core has already taken it back.
             return None;
         };
-        let Some(subscription) = self.subscriptions.get_mut(sub_id) else {
-            return None;
-        };
+        let subscription = self.subscriptions.get_mut(sub_id)?;
         let client_acks = subscription.ack != AckMode::Auto;
         let ack_header = (client_acks && self.codec.version() == Version::V1_2)
             .then(|| format!("{}:{}", delivery.consumer, delivery.tag));

@@ -23,6 +23,7 @@ const RESERVED_SEND_HEADERS: &[&str] = &[
     "redelivered",
     "subscription",
     "ack",
+    "original-destination",
 ];
 
 /// Parses a STOMP destination. `temp_prefix` makes `/temp-queue/x` private to the connection.
@@ -181,6 +182,12 @@ pub(crate) fn message_frame(
     }
     if let Some(message_type) = &message.message_type {
         frame.push_header("type", message_type.as_str());
+    }
+    if let Some(original) = &message.original_destination {
+        frame.push_header(
+            "original-destination",
+            format_destination(original, temp_prefix),
+        );
     }
     for (name, value) in &message.properties {
         frame.push_header(name.as_str(), value.to_header_string());
