@@ -157,7 +157,7 @@ impl Session {
             &self.commands,
             Command::Send {
                 conn: self.id,
-                message,
+                message: Box::new(message),
                 transaction,
                 reply,
             },

@@ -165,7 +165,8 @@ pub(crate) enum Command {
     },
     Send {
         conn: ConnectionId,
-        message: Message,
+        /// Boxed: a message is far larger than every other command.
+        message: Box<Message>,
         transaction: Option<String>,
         reply: oneshot::Sender<SendOutcome>,
     },

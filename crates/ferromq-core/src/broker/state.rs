@@ -158,7 +158,7 @@ impl State {
                 transaction,
                 reply,
             } => {
-                self.send(conn, message, transaction, reply).await;
+                self.send(conn, *message, transaction, reply).await;
             }
             Command::Ack {
                 conn,
