@@ -18,16 +18,8 @@ pub enum Value {
 /// The truth of a boolean expression: `Some(true)`, `Some(false)` or unknown.
 pub(crate) fn truth(expression: &Expr, source: &dyn PropertySource) -> Option<bool> {
     match expression {
-        Expr::And(left, right) => match (truth(left, source), truth(right, source)) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        },
-        Expr::Or(left, right) => match (truth(left, source), truth(right, source)) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        },
+        Expr::And(left, right) => and3(truth(left, source), truth(right, source)),
+        Expr::Or(left, right) => or3(truth(left, source), truth(right, source)),
         Expr::Not(operand) => truth(operand, source).map(|value| !value),
         Expr::Compare(op, left, right) => {
             compare(*op, &value(left, source)?, &value(right, source)?)
@@ -41,12 +33,7 @@ pub(crate) fn truth(expression: &Expr, source: &dyn PropertySource) -> Option<bo
             let operand = value(operand, source)?;
             let above = compare(Compare::Ge, &operand, &value(low, source)?);
             let below = compare(Compare::Le, &operand, &value(high, source)?);
-            let inside = match (above, below) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ => None,
-            };
-            inside.map(|inside| inside != *negated)
+            and3(above, below).map(|inside| inside != *negated)
         }
         Expr::In {
             value: operand,
@@ -73,6 +60,20 @@ pub(crate) fn truth(expression: &Expr, source: &dyn PropertySource) -> Option<bo
             _ => None,
         },
     }
+}
+
+/// SQL AND: FALSE wins over unknown.
+fn and3(left: Option<bool>, right: Option<bool>) -> Option<bool> {
+    match (left, right) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// SQL OR: TRUE wins over unknown.
+fn or3(left: Option<bool>, right: Option<bool>) -> Option<bool> {
+    and3(left.map(|v| !v), right.map(|v| !v)).map(|v| !v)
 }
 
 fn value(expression: &Expr, source: &dyn PropertySource) -> Option<Value> {

@@ -104,39 +104,15 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr, SelectorError> {
-        let mut left = self.and()?;
-        let outer_depth = self.depth;
-        let result = loop {
-            let column = self.column();
-            if !self.eat_keyword(Keyword::Or) {
-                break Ok(left);
-            }
-            self.descend()?;
-            let right = self.and()?;
-            require_boolean(&left, column, "the left side of OR")?;
-            require_boolean(&right, column, "the right side of OR")?;
-            left = Expr::Or(Box::new(left), Box::new(right));
-        };
-        self.depth = outer_depth;
-        result
+        self.chain(Self::and, |p| {
+            p.eat_keyword(Keyword::Or).then_some(Binary::Or)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, SelectorError> {
-        let mut left = self.not()?;
-        let outer_depth = self.depth;
-        let result = loop {
-            let column = self.column();
-            if !self.eat_keyword(Keyword::And) {
-                break Ok(left);
-            }
-            self.descend()?;
-            let right = self.not()?;
-            require_boolean(&left, column, "the left side of AND")?;
-            require_boolean(&right, column, "the right side of AND")?;
-            left = Expr::And(Box::new(left), Box::new(right));
-        };
-        self.depth = outer_depth;
-        result
+        self.chain(Self::not, |p| {
+            p.eat_keyword(Keyword::And).then_some(Binary::And)
+        })
     }
 
     fn not(&mut self) -> Result<Expr, SelectorError> {
@@ -267,47 +243,47 @@ impl Parser {
     }
 
     fn additive(&mut self) -> Result<Expr, SelectorError> {
-        let mut left = self.multiplicative()?;
-        let outer_depth = self.depth;
-        let result = loop {
-            let column = self.column();
-            let op = if self.eat_symbol("+") {
-                Arith::Add
-            } else if self.eat_symbol("-") {
-                Arith::Sub
+        self.chain(Self::multiplicative, |p| {
+            if p.eat_symbol("+") {
+                Some(Binary::Arith(Arith::Add))
+            } else if p.eat_symbol("-") {
+                Some(Binary::Arith(Arith::Sub))
             } else {
-                break Ok(left);
-            };
-            self.descend()?;
-            let right = self.multiplicative()?;
-            require_numeric(&left, column)?;
-            require_numeric(&right, column)?;
-            left = Expr::Arith(op, Box::new(left), Box::new(right));
-        };
-        self.depth = outer_depth;
-        result
+                None
+            }
+        })
     }
 
     fn multiplicative(&mut self) -> Result<Expr, SelectorError> {
-        let mut left = self.unary()?;
-        let outer_depth = self.depth;
-        let result = loop {
-            let column = self.column();
-            let op = if self.eat_symbol("*") {
-                Arith::Mul
-            } else if self.eat_symbol("/") {
-                Arith::Div
+        self.chain(Self::unary, |p| {
+            if p.eat_symbol("*") {
+                Some(Binary::Arith(Arith::Mul))
+            } else if p.eat_symbol("/") {
+                Some(Binary::Arith(Arith::Div))
             } else {
-                break Ok(left);
-            };
+                None
+            }
+        })
+    }
+
+    /// A left-associative chain `operand (op operand)*`. Every extra operand deepens the tree
+    /// by one level, so a long chain counts against [`MAX_DEPTH`] like nesting does.
+    fn chain(
+        &mut self,
+        operand: fn(&mut Parser) -> Result<Expr, SelectorError>,
+        operator: fn(&mut Parser) -> Option<Binary>,
+    ) -> Result<Expr, SelectorError> {
+        let mut left = operand(self)?;
+        let outer_depth = self.depth;
+        loop {
+            let column = self.column();
+            let Some(op) = operator(self) else { break };
             self.descend()?;
-            let right = self.unary()?;
-            require_numeric(&left, column)?;
-            require_numeric(&right, column)?;
-            left = Expr::Arith(op, Box::new(left), Box::new(right));
-        };
+            let right = operand(self)?;
+            left = combine(op, left, right, column)?;
+        }
         self.depth = outer_depth;
-        result
+        Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, SelectorError> {
@@ -353,6 +329,39 @@ impl Parser {
                 self.position = self.position.saturating_sub(1);
                 Err(self.unexpected("a value"))
             }
+        }
+    }
+}
+
+/// Operators of the left-associative chains.
+#[derive(Debug, Clone, Copy)]
+enum Binary {
+    Or,
+    And,
+    Arith(Arith),
+}
+
+fn combine(op: Binary, left: Expr, right: Expr, column: usize) -> Result<Expr, SelectorError> {
+    match op {
+        Binary::Or | Binary::And => {
+            let name = if matches!(op, Binary::Or) {
+                "OR"
+            } else {
+                "AND"
+            };
+            require_boolean(&left, column, &format!("the left side of {name}"))?;
+            require_boolean(&right, column, &format!("the right side of {name}"))?;
+            let (left, right) = (Box::new(left), Box::new(right));
+            Ok(if matches!(op, Binary::Or) {
+                Expr::Or(left, right)
+            } else {
+                Expr::And(left, right)
+            })
+        }
+        Binary::Arith(arith) => {
+            require_numeric(&left, column)?;
+            require_numeric(&right, column)?;
+            Ok(Expr::Arith(arith, Box::new(left), Box::new(right)))
         }
     }
 }
