@@ -12,7 +12,7 @@ use ferromq_stomp::StompError;
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("I/O error: {0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("broker sent invalid STOMP: {0}")]
     Protocol(#[from] StompError),

@@ -24,16 +24,16 @@ pub use config::{BrokerConfig, ConfigError, ConnectorConfig, Protocol};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    #[error("cannot open the message store: {0}")]
+    #[error("cannot open the message store")]
     Store(#[from] ferromq_journal::JournalError),
-    #[error("cannot listen on {uri} (connector '{name}'): {source}")]
+    #[error("cannot listen on {uri} (connector '{name}')")]
     Bind {
         name: String,
         uri: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("store task failed: {0}")]
+    #[error("the store task failed")]
     Join(#[from] tokio::task::JoinError),
 }
 

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use ferromq_journal::Durable;
 use tokio::sync::{mpsc, oneshot};
 
+use super::admin::{AdminCommand, BrokerStats, BrowsedMessage};
 use super::{
     AckKind, Command, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError, Outbound,
     SendOutcome, TransactionAction,
 };
+use crate::destination::Destination;
 use crate::message::Message;
 
 /// A cloneable way into the core.
@@ -47,6 +49,111 @@ impl BrokerHandle {
             wake,
             closed: false,
         })
+    }
+
+    /// A consistent snapshot of destinations, subscriptions and connections.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn stats(&self) -> Result<BrokerStats, CoreError> {
+        self.admin(AdminCommand::Stats).await
+    }
+
+    /// Up to `limit` messages of a queue, in-flight ones first, then in dispatch order.
+    ///
+    /// # Errors
+    /// No such queue, or the core has stopped.
+    pub async fn browse(
+        &self,
+        queue: Destination,
+        limit: usize,
+    ) -> Result<Vec<BrowsedMessage>, CoreError> {
+        self.admin(|reply| AdminCommand::Browse {
+            queue,
+            limit,
+            reply,
+        })
+        .await?
+    }
+
+    /// Drops every pending message of a queue; returns how many.
+    ///
+    /// # Errors
+    /// No such queue, or the core has stopped.
+    pub async fn purge(&self, queue: Destination) -> Result<usize, CoreError> {
+        self.admin(|reply| AdminCommand::Purge { queue, reply })
+            .await?
+    }
+
+    /// Deletes a queue without consumers, and its messages.
+    ///
+    /// # Errors
+    /// No such queue, it has consumers, or the core has stopped.
+    pub async fn delete_queue(&self, queue: Destination) -> Result<(), CoreError> {
+        self.admin(|reply| AdminCommand::Delete { queue, reply })
+            .await?
+    }
+
+    /// Deletes one pending message.
+    ///
+    /// # Errors
+    /// No such queue or pending message, or the core has stopped.
+    pub async fn remove_message(
+        &self,
+        queue: Destination,
+        message_id: String,
+    ) -> Result<(), CoreError> {
+        self.admin(|reply| AdminCommand::Remove {
+            queue,
+            message_id,
+            reply,
+        })
+        .await?
+    }
+
+    /// Moves one pending message to another queue.
+    ///
+    /// # Errors
+    /// No such queue or pending message, a target that is not a queue, or the core stopped.
+    pub async fn move_message(
+        &self,
+        from: Destination,
+        message_id: String,
+        to: Destination,
+    ) -> Result<(), CoreError> {
+        self.admin(|reply| AdminCommand::Move {
+            from,
+            message_id,
+            to,
+            reply,
+        })
+        .await?
+    }
+
+    /// Sends a dead-lettered message back to its original destination, which it returns.
+    ///
+    /// # Errors
+    /// No such queue or message, no original destination, or the core has stopped.
+    pub async fn retry(
+        &self,
+        queue: Destination,
+        message_id: String,
+    ) -> Result<Destination, CoreError> {
+        self.admin(|reply| AdminCommand::Retry {
+            queue,
+            message_id,
+            reply,
+        })
+        .await?
+    }
+
+    async fn admin<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> AdminCommand,
+    ) -> Result<T, CoreError> {
+        let (reply, answer) = oneshot::channel();
+        send(&self.commands, Command::Admin(make(reply))).await?;
+        answer.await.map_err(|_| CoreError::ShuttingDown)
     }
 
     /// Asks the core to stop; resolves once it has flushed and closed the store.

@@ -7,6 +7,7 @@
 //! before dispatch) are answered by the order of commands.
 
 mod ack;
+mod admin;
 mod config;
 mod consumer;
 mod dispatch;
@@ -26,6 +27,7 @@ use ferromq_journal::{Durable, Journal, Recovered};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+pub use admin::{BrokerStats, BrowsedMessage, ConnectionInfo, SpaceInfo};
 pub use config::{CoreConfig, DeadLetterStrategy};
 pub use handle::{BrokerHandle, Session};
 
@@ -132,6 +134,12 @@ pub enum CoreError {
     NoSpace(String),
     #[error("the message store failed: {0}")]
     Store(String),
+    #[error("destination '{0}' does not exist")]
+    UnknownDestination(String),
+    #[error("message '{0}' is not waiting in that queue")]
+    UnknownMessage(String),
+    #[error("destination '{0}' still has consumers")]
+    DestinationInUse(String),
     #[error("the broker is shutting down")]
     ShuttingDown,
 }
@@ -188,6 +196,7 @@ pub(crate) enum Command {
     Resume {
         conn: ConnectionId,
     },
+    Admin(admin::AdminCommand),
     Shutdown {
         reply: oneshot::Sender<()>,
     },

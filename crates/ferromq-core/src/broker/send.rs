@@ -131,6 +131,7 @@ impl State {
                     self.put(&key, &shared, &mut encoded, ops);
                 }
                 DestinationKind::Topic | DestinationKind::TempTopic => {
+                    *self.topic_publishes.entry(part.clone()).or_default() += 1;
                     let targets: Vec<String> = self
                         .topic_subscriptions
                         .iter()

@@ -64,6 +64,8 @@ pub(crate) struct State {
     pub message_id_prefix: String,
     pub next_message_id: u64,
     pub shutting_down: bool,
+    /// Messages published per topic, for the console.
+    pub topic_publishes: HashMap<crate::destination::Destination, u64>,
 }
 
 impl State {
@@ -89,6 +91,7 @@ impl State {
             message_id_prefix,
             next_message_id: 1,
             shutting_down: false,
+            topic_publishes: HashMap::new(),
         }
     }
 
@@ -196,6 +199,7 @@ impl State {
                     self.dirty.extend(spaces);
                 }
             }
+            Command::Admin(request) => self.admin(request),
             Command::Shutdown { reply } => {
                 self.shutting_down = true;
                 return Some(reply);
