@@ -6,6 +6,7 @@
 
 mod support;
 
+mod admin;
 mod redelivery;
 mod routing;
 mod transactions;
