@@ -28,8 +28,9 @@ pub(crate) enum Expr {
     Negate(Box<Expr>),
     Arith(Arith, Box<Expr>, Box<Expr>),
     Compare(Compare, Box<Expr>, Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// All operands; a chain `a AND b AND c` is one node, so long chains stay shallow.
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Between {
         value: Box<Expr>,

@@ -18,8 +18,29 @@ pub enum Value {
 /// The truth of a boolean expression: `Some(true)`, `Some(false)` or unknown.
 pub(crate) fn truth(expression: &Expr, source: &dyn PropertySource) -> Option<bool> {
     match expression {
-        Expr::And(left, right) => and3(truth(left, source), truth(right, source)),
-        Expr::Or(left, right) => or3(truth(left, source), truth(right, source)),
+        Expr::And(operands) => operands
+            .iter()
+            .try_fold(Some(true), |acc, operand| {
+                // FALSE decides an AND at once; later operands need not be evaluated.
+                let next = and3(acc, truth(operand, source));
+                if next == Some(false) {
+                    Err(Some(false))
+                } else {
+                    Ok(next)
+                }
+            })
+            .unwrap_or_else(|decided| decided),
+        Expr::Or(operands) => operands
+            .iter()
+            .try_fold(Some(false), |acc, operand| {
+                let next = or3(acc, truth(operand, source));
+                if next == Some(true) {
+                    Err(Some(true))
+                } else {
+                    Ok(next)
+                }
+            })
+            .unwrap_or_else(|decided| decided),
         Expr::Not(operand) => truth(operand, source).map(|value| !value),
         Expr::Compare(op, left, right) => {
             compare(*op, &value(left, source)?, &value(right, source)?)
@@ -31,6 +52,9 @@ pub(crate) fn truth(expression: &Expr, source: &dyn PropertySource) -> Option<bo
             negated,
         } => {
             let operand = value(operand, source)?;
+            // BETWEEN is defined for numbers only; anything else is unknown, so that
+            // NOT BETWEEN does not turn a string into TRUE.
+            as_double(&operand)?;
             let above = compare(Compare::Ge, &operand, &value(low, source)?);
             let below = compare(Compare::Le, &operand, &value(high, source)?);
             and3(above, below).map(|inside| inside != *negated)

@@ -88,7 +88,10 @@ impl Parser {
         let found = match self.peek() {
             Token::End => "the end of the selector".to_owned(),
             Token::Identifier(name) => format!("'{name}'"),
-            Token::Literal(value) => format!("{value:?}"),
+            Token::Literal(Value::String(text)) => format!("'{text}'"),
+            Token::Literal(Value::Long(n)) => n.to_string(),
+            Token::Literal(Value::Double(n)) => n.to_string(),
+            Token::Literal(Value::Bool(b)) => b.to_string().to_ascii_uppercase(),
             Token::Keyword(keyword) => format!("{keyword:?}").to_ascii_uppercase(),
             Token::Symbol(symbol) => format!("'{symbol}'"),
         };
@@ -266,8 +269,9 @@ impl Parser {
         })
     }
 
-    /// A left-associative chain `operand (op operand)*`. Every extra operand deepens the tree
-    /// by one level, so a long chain counts against [`MAX_DEPTH`] like nesting does.
+    /// A left-associative chain `operand (op operand)*`. AND and OR chains become one n-ary
+    /// node; every extra arithmetic operand deepens the tree by one level, so a long sum counts
+    /// against [`MAX_DEPTH`] like nesting does.
     fn chain(
         &mut self,
         operand: fn(&mut Parser) -> Result<Expr, SelectorError>,
@@ -278,7 +282,9 @@ impl Parser {
         loop {
             let column = self.column();
             let Some(op) = operator(self) else { break };
-            self.descend()?;
+            if matches!(op, Binary::Arith(_)) {
+                self.descend()?;
+            }
             let right = operand(self)?;
             left = combine(op, left, right, column)?;
         }
@@ -351,11 +357,17 @@ fn combine(op: Binary, left: Expr, right: Expr, column: usize) -> Result<Expr, S
             };
             require_boolean(&left, column, &format!("the left side of {name}"))?;
             require_boolean(&right, column, &format!("the right side of {name}"))?;
-            let (left, right) = (Box::new(left), Box::new(right));
-            Ok(if matches!(op, Binary::Or) {
-                Expr::Or(left, right)
-            } else {
-                Expr::And(left, right)
+            Ok(match (op, left) {
+                (Binary::Or, Expr::Or(mut operands)) | (Binary::And, Expr::And(mut operands)) => {
+                    operands.push(right);
+                    if matches!(op, Binary::Or) {
+                        Expr::Or(operands)
+                    } else {
+                        Expr::And(operands)
+                    }
+                }
+                (Binary::Or, left) => Expr::Or(vec![left, right]),
+                (_, left) => Expr::And(vec![left, right]),
             })
         }
         Binary::Arith(arith) => {
@@ -382,15 +394,11 @@ fn check_comparison(
     right: &Expr,
     column: usize,
 ) -> Result<(), SelectorError> {
-    let (l, r) = (left.kind(), right.kind());
-    let known = l != Kind::Unknown && r != Kind::Unknown;
-    if known && l != r {
-        return Err(error(column, "cannot compare values of different types"));
-    }
+    // Values of different types compare as false (JMS 1.1 §3.8.1.2), so only the operators
+    // that do not exist for strings and booleans are refused here.
     let ordering = !matches!(op, Compare::Eq | Compare::Ne);
-    if ordering
-        && (matches!(l, Kind::Text | Kind::Boolean) || matches!(r, Kind::Text | Kind::Boolean))
-    {
+    let unordered = |kind: Kind| matches!(kind, Kind::Text | Kind::Boolean);
+    if ordering && (unordered(left.kind()) || unordered(right.kind())) {
         return Err(error(
             column,
             "strings and booleans can only be compared with = and <>",
