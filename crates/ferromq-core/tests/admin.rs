@@ -69,7 +69,7 @@ async fn move_and_retry_from_the_dlq() {
     let delivery = deliver(&mut session).await;
     let id = delivery.message.id.clone();
     session
-        .ack(consumer, delivery.tag, AckKind::Nack, None)
+        .ack(consumer, delivery.tag, AckKind::Nack, None, false)
         .await
         .unwrap();
     let dead = handle.browse(queue("ActiveMQ.DLQ"), 10).await.unwrap();
@@ -84,7 +84,7 @@ async fn move_and_retry_from_the_dlq() {
     let again = deliver(&mut session).await;
     assert_eq!(again.message.id, id);
     session
-        .ack(consumer, again.tag, AckKind::Individual, None)
+        .ack(consumer, again.tag, AckKind::Individual, None, false)
         .await
         .unwrap();
 

@@ -16,7 +16,7 @@ async fn nack_redelivers_then_dead_letters_after_the_limit() {
         assert_eq!(delivery.delivery_count, attempt);
         assert_eq!(delivery.redelivered, attempt > 1);
         session
-            .ack(consumer, delivery.tag, AckKind::Nack, None)
+            .ack(consumer, delivery.tag, AckKind::Nack, None, false)
             .await
             .unwrap();
     }
@@ -43,7 +43,7 @@ async fn individual_dead_letter_strategy_uses_one_queue_per_destination() {
     send(&session, text(queue("orders"), "x")).await;
     let delivery = deliver(&mut session).await;
     session
-        .ack(consumer, delivery.tag, AckKind::Nack, None)
+        .ack(consumer, delivery.tag, AckKind::Nack, None, false)
         .await
         .unwrap();
     subscribe(&session, spec(queue("DLQ.orders"), AckMode::Auto)).await;

@@ -41,6 +41,7 @@ async fn acks_in_an_aborted_transaction_are_redelivered() {
             delivery.tag,
             AckKind::Individual,
             Some("t".into()),
+            false,
         )
         .await
         .unwrap();
@@ -49,7 +50,13 @@ async fn acks_in_an_aborted_transaction_are_redelivered() {
     assert!(again.redelivered);
     session.begin("t".into()).await.unwrap();
     session
-        .ack(consumer, again.tag, AckKind::Individual, Some("t".into()))
+        .ack(
+            consumer,
+            again.tag,
+            AckKind::Individual,
+            Some("t".into()),
+            false,
+        )
         .await
         .unwrap();
     session.commit("t".into()).await.unwrap();
@@ -66,7 +73,9 @@ async fn unknown_transactions_and_acks_are_refused() {
     ));
     let consumer = subscribe(&session, spec(queue("q"), AckMode::Individual)).await;
     assert!(matches!(
-        session.ack(consumer, 999, AckKind::Individual, None).await,
+        session
+            .ack(consumer, 999, AckKind::Individual, None, false)
+            .await,
         Err(CoreError::UnknownAck(999))
     ));
     session.begin("t".into()).await.unwrap();

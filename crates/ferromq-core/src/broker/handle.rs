@@ -9,8 +9,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::admin::{AdminCommand, BrokerStats, BrowsedMessage};
 use super::{
-    AckKind, Command, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError, Outbound,
-    SendOutcome, TransactionAction,
+    AckKind, AckReply, Command, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError,
+    Outbound, SendOutcome, TransactionAction,
 };
 use crate::destination::Destination;
 use crate::message::Message;
@@ -273,7 +273,9 @@ impl Session {
         Ok(answer)
     }
 
-    /// Acknowledges (or refuses) a delivery and waits for the core's verdict.
+    /// Acknowledges (or refuses) a delivery and waits for the core's verdict. With `confirm`
+    /// the removal is written at once and the answer's `Durable` says when it is on disk — for
+    /// a client that asked for a receipt, which must mean the message will not come back.
     ///
     /// # Errors
     /// The tag is not in flight for that consumer, an unknown transaction, or the core stopped.
@@ -283,14 +285,15 @@ impl Session {
         tag: u64,
         kind: AckKind,
         transaction: Option<String>,
-    ) -> Result<(), CoreError> {
-        self.call(|reply| Command::Ack {
+        confirm: bool,
+    ) -> Result<Option<Durable>, CoreError> {
+        self.call(|answer| Command::Ack {
             conn: self.id,
             consumer,
             tag,
             kind,
             transaction,
-            reply: Some(reply),
+            reply: Some(AckReply { confirm, answer }),
         })
         .await?
     }

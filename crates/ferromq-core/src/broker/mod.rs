@@ -184,7 +184,9 @@ pub(crate) enum Command {
         tag: u64,
         kind: AckKind,
         transaction: Option<String>,
-        reply: Option<oneshot::Sender<Result<(), CoreError>>>,
+        /// `Some` when the adapter waits for the verdict; `confirm` then asks for the
+        /// removal to be written at once, with its durability in the answer.
+        reply: Option<AckReply>,
     },
     Transaction {
         conn: ConnectionId,
@@ -200,6 +202,13 @@ pub(crate) enum Command {
     Shutdown {
         reply: oneshot::Sender<()>,
     },
+}
+
+/// Where an acknowledgement's verdict goes.
+#[derive(Debug)]
+pub(crate) struct AckReply {
+    pub confirm: bool,
+    pub answer: oneshot::Sender<Result<Option<Durable>, CoreError>>,
 }
 
 /// Local transaction verbs.

@@ -12,7 +12,7 @@ use super::consumer::Consumer;
 use super::flow::ParkedSend;
 use super::queue::Space;
 use super::transaction::Transaction;
-use super::{Command, ConnectionId, ConsumerId, CoreConfig, CoreError, Outbound};
+use super::{AckReply, Command, ConnectionId, ConsumerId, CoreConfig, CoreError, Outbound};
 use crate::message::now_millis;
 
 /// Commands handled per wake-up before pending dispatch work runs; batching lets one dispatch
@@ -172,10 +172,23 @@ impl State {
                 reply,
             } => {
                 let answer = self.ack(conn, consumer, tag, kind, transaction);
-                if let Some(reply) = reply {
-                    let _ = reply.send(answer);
-                } else if let Err(err) = answer {
-                    tracing::debug!(conn, consumer, tag, %err, "automatic ack refused");
+                match reply {
+                    Some(AckReply {
+                        confirm,
+                        answer: reply,
+                    }) => {
+                        let answer = match answer {
+                            Ok(()) if confirm => self.append(Vec::new()).await,
+                            Ok(()) => Ok(None),
+                            Err(err) => Err(err),
+                        };
+                        let _ = reply.send(answer);
+                    }
+                    None => {
+                        if let Err(err) = answer {
+                            tracing::debug!(conn, consumer, tag, %err, "automatic ack refused");
+                        }
+                    }
                 }
             }
             Command::Transaction {

@@ -227,10 +227,22 @@ impl Connection {
         }
         let transaction = frame.get("transaction").map(str::to_owned);
         let receipt = frame.get("receipt").map(str::to_owned);
-        self.session
-            .ack(consumer, tag, kind, transaction)
+        // A receipt for an ACK promises the message will not come back, even after a crash.
+        let confirm = receipt.is_some();
+        let durable = self
+            .session
+            .ack(consumer, tag, kind, transaction, confirm)
             .await
-            .map_err(|err| Some(StompFailure::from_core(&err, receipt)))
+            .map_err(|err| Some(StompFailure::from_core(&err, receipt.clone())))?;
+        if let Some(durable) = durable {
+            durable.await.map_err(|err| {
+                Some(StompFailure::from_core(
+                    &ferromq_core::CoreError::Store(err.to_string()),
+                    receipt,
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// Finds which delivery an ACK/NACK means: by the `id` header in STOMP 1.2, by
