@@ -50,7 +50,78 @@ struct FileConfig {
     #[serde(default)]
     broker: BrokerSection,
     #[serde(default)]
+    store: StoreSection,
+    #[serde(default)]
+    console: ConsoleSection,
+    #[serde(default)]
     transport_connector: Vec<ConnectorSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StoreSection {
+    dir: Option<PathBuf>,
+    segment_size: Spanned<ByteSize>,
+    sync: Spanned<String>,
+    lock: Spanned<String>,
+    limit: Spanned<ByteSize>,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            dir: None,
+            segment_size: Spanned::new(0..0, ByteSize(32 << 20)),
+            sync: Spanned::new(0..0, "always".to_owned()),
+            lock: Spanned::new(0..0, "wait".to_owned()),
+            // ActiveMQ's default storeUsage limit.
+            limit: Spanned::new(0..0, ByteSize(100 << 30)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConsoleSection {
+    enabled: bool,
+    listen: Spanned<String>,
+    user: String,
+    password: String,
+}
+
+impl Default for ConsoleSection {
+    fn default() -> Self {
+        ConsoleSection {
+            enabled: true,
+            listen: Spanned::new(0..0, "127.0.0.1:8161".to_owned()),
+            user: "admin".to_owned(),
+            password: "admin".to_owned(),
+        }
+    }
+}
+
+/// How the journal syncs and locks (`[store]`).
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `<data_dir>/store` unless set.
+    pub dir: PathBuf,
+    pub segment_size: u64,
+    /// `true`: fdatasync before acknowledging (default); `false` for tests and benchmarks.
+    pub sync: bool,
+    /// `true`: a second broker on the same store waits for the lock (master/slave);
+    /// `false`: it fails at once.
+    pub wait_for_lock: bool,
+    /// Bytes the store may hold before producers of persistent messages wait (or fail).
+    pub limit: u64,
+}
+
+/// The web console and REST API (`[console]`).
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    pub user: String,
+    pub password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +249,8 @@ pub struct BrokerConfig {
     pub persistent: bool,
     pub core: CoreConfig,
     pub connectors: Vec<ConnectorConfig>,
+    pub store: StoreConfig,
+    pub console: ConsoleConfig,
     /// How long shutdown waits for connections to finish their in-flight work.
     pub shutdown_drain: Duration,
 }
@@ -274,10 +347,60 @@ impl BrokerConfig {
             }
             connectors.push(connector);
         }
-        let data_dir = if broker.data_dir.is_absolute() {
-            broker.data_dir
-        } else {
-            base.join(broker.data_dir)
+        let absolute = |path: PathBuf| {
+            if path.is_absolute() {
+                path
+            } else {
+                base.join(path)
+            }
+        };
+        let data_dir = absolute(broker.data_dir);
+        let store = raw.store;
+        let choice = |value: &Spanned<String>, key: &str, yes: &str, no: &str| match value
+            .get_ref()
+            .as_str()
+        {
+            v if v == yes => Ok(true),
+            v if v == no => Ok(false),
+            other => Err(invalid(
+                value.span(),
+                key,
+                format!("'{other}' is not one of \"{yes}\", \"{no}\""),
+            )),
+        };
+        let segment_size = store.segment_size.get_ref().0;
+        if segment_size < 4096 {
+            let message = "must be at least 4 KiB".to_owned();
+            return Err(invalid(
+                store.segment_size.span(),
+                "store.segment_size",
+                message,
+            ));
+        }
+        let store = StoreConfig {
+            dir: store.dir.map_or_else(|| data_dir.join("store"), absolute),
+            segment_size,
+            sync: choice(&store.sync, "store.sync", "always", "never")?,
+            wait_for_lock: choice(&store.lock, "store.lock", "wait", "fail")?,
+            limit: store.limit.get_ref().0,
+        };
+        let console = raw.console;
+        let listen = console
+            .listen
+            .get_ref()
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                let message = format!(
+                    "'{}' is not an address like 127.0.0.1:8161",
+                    console.listen.get_ref()
+                );
+                invalid(console.listen.span(), "console.listen", message)
+            })?;
+        let console = ConsoleConfig {
+            enabled: console.enabled,
+            listen,
+            user: console.user,
+            password: console.password,
         };
         Ok(BrokerConfig {
             name: broker.name,
@@ -285,13 +408,10 @@ impl BrokerConfig {
             persistent: broker.persistent,
             core,
             connectors,
+            store,
+            console,
             shutdown_drain: Duration::from_millis(broker.shutdown_drain_ms),
         })
-    }
-
-    /// Where the journal lives.
-    pub fn store_dir(&self) -> PathBuf {
-        self.data_dir.join("store")
     }
 
     /// Where the bound addresses are published for scripts and tests.
@@ -454,6 +574,27 @@ mod tests {
             parse("[broker]\nmemory_limit = \"2 MiB\"\ndestination_memory_limit = 1024\n").unwrap();
         assert_eq!(config.core.memory_limit, 2 << 20);
         assert_eq!(config.core.destination_memory_limit, 1024);
+    }
+
+    #[test]
+    fn store_and_console_sections() {
+        let text = "[store]\ndir = \"/var/ferromq\"\nsync = \"never\"\nlock = \"fail\"\nsegment_size = \"1 MiB\"\n\n[console]\nlisten = \"127.0.0.1:0\"\nenabled = false\n";
+        let config = parse(text).unwrap();
+        assert_eq!(config.store.dir, PathBuf::from("/var/ferromq"));
+        assert!(!config.store.sync && !config.store.wait_for_lock);
+        assert_eq!(config.store.segment_size, 1 << 20);
+        assert!(!config.console.enabled);
+        let defaults = parse("").unwrap();
+        assert_eq!(defaults.store.dir, PathBuf::from("/etc/ferromq/data/store"));
+        assert_eq!(defaults.console.listen.port(), 8161);
+        let err = parse("[store]\nsync = \"sometimes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("broker.toml:2: key 'store.sync'"), "{err}");
+        let err = parse("[console]\nlisten = \"everywhere\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("console.listen"), "{err}");
     }
 
     #[test]

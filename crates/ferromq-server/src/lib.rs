@@ -18,7 +18,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{BrokerConfig, ConfigError, ConnectorConfig, Protocol};
+pub use config::{
+    BrokerConfig, ConfigError, ConnectorConfig, ConsoleConfig, Protocol, StoreConfig,
+};
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -67,9 +69,19 @@ impl RunningServer {
     pub async fn start(config: BrokerConfig) -> Result<RunningServer, ServerError> {
         let config = Arc::new(config);
         let (journal, recovered) = if config.persistent {
-            let mut journal_config = JournalConfig::new(config.store_dir());
-            journal_config.sync = SyncMode::Always;
-            journal_config.lock = LockMode::Wait;
+            let store = &config.store;
+            let mut journal_config = JournalConfig::new(store.dir.clone());
+            journal_config.sync = if store.sync {
+                SyncMode::Always
+            } else {
+                SyncMode::Never
+            };
+            journal_config.lock = if store.wait_for_lock {
+                LockMode::Wait
+            } else {
+                LockMode::Fail
+            };
+            journal_config.segment_size = store.segment_size;
             let (journal, recovered) =
                 tokio::task::spawn_blocking(move || Journal::open(journal_config)).await??;
             (Some(journal), Some(recovered))
