@@ -58,6 +58,7 @@ pub struct RunningServer {
     listeners: TaskTracker,
     connections: TaskTracker,
     config: Arc<BrokerConfig>,
+    journal: Option<Journal>,
 }
 
 impl RunningServer {
@@ -88,7 +89,7 @@ impl RunningServer {
         } else {
             (None, None)
         };
-        let (broker, core_task) = broker::spawn(config.core.clone(), journal, recovered);
+        let (broker, core_task) = broker::spawn(config.core.clone(), journal.clone(), recovered);
         let stop_accepting = CancellationToken::new();
         let stop_connections = CancellationToken::new();
         let listeners = TaskTracker::new();
@@ -137,6 +138,7 @@ impl RunningServer {
             listeners,
             connections,
             config,
+            journal,
         })
     }
 
@@ -156,6 +158,16 @@ impl RunningServer {
     /// A handle into the broker core, for in-process users (console, tests).
     pub fn broker(&self) -> &BrokerHandle {
         &self.broker
+    }
+
+    /// The journal's counters (bytes, segments, fsyncs), if the broker is persistent.
+    pub fn journal_stats(&self) -> Option<ferromq_journal::JournalStats> {
+        self.journal.as_ref().map(Journal::stats)
+    }
+
+    /// The configuration the broker runs with.
+    pub fn config(&self) -> &BrokerConfig {
+        &self.config
     }
 
     /// Graceful shutdown: stop accepting, let connections finish what they were doing (up to
