@@ -406,8 +406,11 @@ impl BrokerConfig {
             name: broker.name,
             data_dir,
             persistent: broker.persistent,
-            core,
             connectors,
+            core: CoreConfig {
+                store_limit: store.limit,
+                ..core
+            },
             store,
             console,
             shutdown_drain: Duration::from_millis(broker.shutdown_drain_ms),

@@ -7,3 +7,4 @@
 mod dispatch;
 mod flow_control;
 mod lifecycle;
+mod store;

@@ -41,6 +41,8 @@ pub struct CoreConfig {
     pub memory_limit: usize,
     /// Bytes one destination may hold before its producers wait.
     pub destination_memory_limit: usize,
+    /// Bytes of live data the journal may hold before producers of persistent messages wait.
+    pub store_limit: u64,
     /// Refuse sends over the limit instead of making producers wait.
     pub send_fail_if_no_space: bool,
     /// How often pending messages are checked for expiry.
@@ -61,6 +63,7 @@ impl Default for CoreConfig {
             dead_letter: DeadLetterStrategy::default(),
             memory_limit: 1 << 30,
             destination_memory_limit: 256 << 20,
+            store_limit: 100 << 30,
             send_fail_if_no_space: false,
             expiry_check_period: Duration::from_secs(1),
             command_capacity: 4096,

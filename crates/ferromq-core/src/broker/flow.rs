@@ -24,7 +24,15 @@ impl State {
     pub fn limit_hit(&self, message: &Message) -> Option<String> {
         let size = message.memory_size();
         if self.memory > 0 && self.memory + size > self.config.memory_limit {
-            return Some("broker memory".to_owned());
+            return Some("the broker memory limit".to_owned());
+        }
+        if message.persistent {
+            if let Some(journal) = &self.journal {
+                let stored = journal.stats().live_bytes;
+                if stored > 0 && stored.saturating_add(size as u64) > self.config.store_limit {
+                    return Some("the message store limit".to_owned());
+                }
+            }
         }
         let limit = self.config.destination_memory_limit;
         for part in message.destination.parts() {
@@ -45,7 +53,7 @@ impl State {
                 }
             };
             if blocked {
-                return Some(part.to_string());
+                return Some(format!("the memory limit of {part}"));
             }
         }
         None

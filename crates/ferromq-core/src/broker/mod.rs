@@ -128,9 +128,7 @@ pub enum CoreError {
     UnknownTempDestination(String),
     #[error("cannot send to '{0}': {1}")]
     BadDestination(String, String),
-    #[error(
-        "memory limit reached for '{0}' and the broker is set to fail sends instead of blocking"
-    )]
+    #[error("{0} is reached, and the broker refuses sends instead of holding them (send_fail_if_no_space)")]
     NoSpace(String),
     #[error("the message store failed: {0}")]
     Store(String),

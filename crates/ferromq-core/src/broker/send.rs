@@ -54,7 +54,7 @@ impl State {
             if self.config.send_fail_if_no_space {
                 let limit = self
                     .limit_hit(&message)
-                    .unwrap_or_else(|| message.destination.to_string());
+                    .unwrap_or_else(|| format!("the memory limit of {}", message.destination));
                 let _ = reply.send(Err(CoreError::NoSpace(limit)));
             } else {
                 tracing::debug!(conn, destination = %message.destination, "producer held by flow control");

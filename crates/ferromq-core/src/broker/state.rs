@@ -114,7 +114,12 @@ impl State {
                         }
                     }
                 }
-                _ = expiry.tick() => self.expire_pending(now_millis()),
+                _ = expiry.tick() => {
+                    self.expire_pending(now_millis());
+                    // The journal frees space after the acks that free it, so producers held
+                    // by the store limit are looked at again on this clock too.
+                    self.memory_released |= !self.parked.is_empty();
+                }
             }
             self.end_of_pass().await;
             if shutdown_reply.is_some() {
@@ -277,6 +282,7 @@ impl State {
         for send in parked {
             let _ = send.reply.send(Err(CoreError::ShuttingDown));
         }
+        self.remember_deliveries();
         self.flush_deferred_ops().await;
         if let Some(journal) = &self.journal {
             if let Err(err) = journal.close().await {
