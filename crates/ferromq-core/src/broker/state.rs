@@ -18,6 +18,11 @@ use crate::message::now_millis;
 /// Commands handled per wake-up before pending dispatch work runs; batching lets one dispatch
 /// pass serve many sends and acks.
 const COMMANDS_PER_PASS: usize = 256;
+/// Journal operations nobody waits for (removals after acks, expiry) ride along with the next
+/// write somebody does wait for, so they cost no fsync of their own; past this many, or at the
+/// next clock tick, they are written anyway. Losing them in a crash only means redelivering
+/// messages that were acknowledged without a receipt, which the recovery flags as redelivered.
+const DEFERRED_OPS_LIMIT: usize = 1024;
 
 /// A client connection as the core sees it.
 #[derive(Debug)]
@@ -116,6 +121,7 @@ impl State {
                 }
                 _ = expiry.tick() => {
                     self.expire_pending(now_millis());
+                    self.flush_deferred_ops().await;
                     // The journal frees space after the acks that free it, so producers held
                     // by the store limit are looked at again on this clock too.
                     self.memory_released |= !self.parked.is_empty();
@@ -235,7 +241,9 @@ impl State {
         while let Some(key) = self.dirty.pop_first() {
             self.dispatch(&key);
         }
-        self.flush_deferred_ops().await;
+        if self.deferred_ops.len() >= DEFERRED_OPS_LIMIT {
+            self.flush_deferred_ops().await;
+        }
     }
 
     /// Writes the operations nobody waits for (removals after acks, expiry, dead-lettering).
