@@ -5,6 +5,7 @@
 //! [`broker::BrokerHandle`] with bounded channels, and it talks to the journal through
 //! `ferromq_journal::Journal`. Nothing here reads a socket or a clock it cannot be handed.
 
+pub mod advisory;
 pub mod broker;
 pub mod destination;
 pub mod message;
@@ -13,8 +14,9 @@ mod selector_source;
 
 pub use broker::{
     AckKind, AckMode, BrokerHandle, ConnectRequest, ConsumerId, ConsumerSpec, CoreConfig,
-    CoreError, DeadLetterStrategy, Delivery, Outbound, SendOutcome, Session,
+    CoreError, DeadLetterStrategy, Delivery, LastDelivered, Outbound, RollbackMode, SendOutcome,
+    Session,
 };
 pub use destination::{Destination, DestinationError, DestinationKind};
 pub use ferromq_selector::{Selector, SelectorError};
-pub use message::{Body, Message, PropertyValue};
+pub use message::{Body, Message, ProducerSequence, PropertyValue, StructuredKind};

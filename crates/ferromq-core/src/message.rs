@@ -52,6 +52,29 @@ pub enum Body {
     Empty,
     Text(String),
     Bytes(Bytes),
+    /// A JMS MapMessage, StreamMessage or ObjectMessage, kept in the form its protocol
+    /// marshalled it (OpenWire); other protocols see the bytes.
+    Structured {
+        kind: StructuredKind,
+        bytes: Bytes,
+    },
+}
+
+/// The JMS body types FerroMQ passes through without interpreting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StructuredKind {
+    Map,
+    Stream,
+    Object,
+}
+
+/// Identifies a producer's message for duplicate suppression: a producer that fails over and
+/// resends a message it already sent is answered without storing it twice (ActiveMQ's
+/// producer audit).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProducerSequence {
+    pub producer: String,
+    pub sequence: u64,
 }
 
 impl Body {
@@ -60,7 +83,7 @@ impl Body {
         match self {
             Body::Empty => 0,
             Body::Text(text) => text.len(),
-            Body::Bytes(bytes) => bytes.len(),
+            Body::Bytes(bytes) | Body::Structured { bytes, .. } => bytes.len(),
         }
     }
 
@@ -74,7 +97,7 @@ impl Body {
         match self {
             Body::Empty => &[],
             Body::Text(text) => text.as_bytes(),
-            Body::Bytes(bytes) => bytes,
+            Body::Bytes(bytes) | Body::Structured { bytes, .. } => bytes,
         }
     }
 }
@@ -98,7 +121,15 @@ pub struct Message {
     pub timestamp: i64,
     /// Where a dead-lettered message was first sent (ActiveMQ's `originalDestination`).
     pub original_destination: Option<Destination>,
-    /// Producer-side identity used to suppress resends and to honour `noLocal`.
+    /// JMSXGroupID and JMSXGroupSeq.
+    pub group: Option<(String, i32)>,
+    /// JMSXUserID.
+    pub user_id: Option<String>,
+    /// Set by producers that number their messages (OpenWire); used to drop resends.
+    pub producer_sequence: Option<ProducerSequence>,
+    /// An advisory message's subject, which protocols render in their own way.
+    pub advisory: Option<crate::advisory::Advisory>,
+    /// The connection that sent it, to honour `noLocal`; not stored.
     pub origin_connection: Option<u64>,
     /// User properties in the order the producer gave them.
     pub properties: Vec<(String, PropertyValue)>,
@@ -119,6 +150,10 @@ impl Message {
             expiration: 0,
             timestamp: now_millis(),
             original_destination: None,
+            group: None,
+            user_id: None,
+            producer_sequence: None,
+            advisory: None,
             origin_connection: None,
             properties: Vec::new(),
             body,

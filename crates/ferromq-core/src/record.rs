@@ -7,7 +7,7 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::destination::Destination;
-use crate::message::{Body, Message, PropertyValue};
+use crate::message::{Body, Message, ProducerSequence, PropertyValue, StructuredKind};
 
 const MESSAGE_LAYOUT_V1: u8 = 1;
 const SUBSCRIPTION_LAYOUT_V1: u8 = 1;
@@ -73,6 +73,31 @@ pub fn encode_message(message: &Message) -> Bytes {
             out.put_u8(2);
             put_bytes(&mut out, bytes);
         }
+        Body::Structured { kind, bytes } => {
+            out.put_u8(match kind {
+                StructuredKind::Map => 3,
+                StructuredKind::Stream => 4,
+                StructuredKind::Object => 5,
+            });
+            put_bytes(&mut out, bytes);
+        }
+    }
+    match &message.group {
+        None => out.put_u8(0),
+        Some((group, sequence)) => {
+            out.put_u8(1);
+            put_str(&mut out, group);
+            out.put_i32_le(*sequence);
+        }
+    }
+    put_opt_str(&mut out, message.user_id.as_deref());
+    match &message.producer_sequence {
+        None => out.put_u8(0),
+        Some(producer) => {
+            out.put_u8(1);
+            put_str(&mut out, &producer.producer);
+            out.put_u64_le(producer.sequence);
+        }
     }
     out.freeze()
 }
@@ -114,7 +139,40 @@ pub fn decode_message(mut input: &[u8]) -> Result<Message, RecordError> {
         0 => Body::Empty,
         1 => Body::Text(get_string(input)?),
         2 => Body::Bytes(Bytes::copy_from_slice(get_slice(input)?)),
+        kind @ 3..=5 => {
+            let kind = match kind {
+                3 => StructuredKind::Map,
+                4 => StructuredKind::Stream,
+                _ => StructuredKind::Object,
+            };
+            Body::Structured {
+                kind,
+                bytes: Bytes::copy_from_slice(get_slice(input)?),
+            }
+        }
         _ => return Err(RecordError::Invalid("body kind")),
+    };
+    let group = match get_u8(input)? {
+        0 => None,
+        1 => {
+            let group = get_string(input)?;
+            need(input, 4)?;
+            Some((group, input.get_i32_le()))
+        }
+        _ => return Err(RecordError::Invalid("group marker")),
+    };
+    let user_id = get_opt_string(input)?;
+    let producer_sequence = match get_u8(input)? {
+        0 => None,
+        1 => {
+            let producer = get_string(input)?;
+            need(input, 8)?;
+            Some(ProducerSequence {
+                producer,
+                sequence: input.get_u64_le(),
+            })
+        }
+        _ => return Err(RecordError::Invalid("producer marker")),
     };
     Ok(Message {
         id,
@@ -127,6 +185,10 @@ pub fn decode_message(mut input: &[u8]) -> Result<Message, RecordError> {
         expiration,
         timestamp,
         original_destination,
+        group,
+        user_id,
+        producer_sequence,
+        advisory: None,
         origin_connection: None,
         properties,
         body,

@@ -7,6 +7,7 @@
 mod support;
 
 mod admin;
+mod openwire_semantics;
 mod redelivery;
 mod routing;
 mod transactions;

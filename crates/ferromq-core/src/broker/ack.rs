@@ -21,7 +21,7 @@ impl State {
         &mut self,
         conn: ConnectionId,
         consumer_id: ConsumerId,
-        tag: u64,
+        (from, tag): (Option<u64>, u64),
         kind: AckKind,
         transaction: Option<String>,
     ) -> Result<(), CoreError> {
@@ -37,39 +37,50 @@ impl State {
         {
             return Err(CoreError::UnknownAck(tag));
         }
-        let tags: Vec<u64> = match kind {
-            AckKind::Cumulative => consumer
+        let tags: Vec<u64> = if kind.is_range() {
+            consumer
                 .in_flight
-                .range(..=tag)
+                .range(from.unwrap_or(0)..=tag)
                 .filter(|(_, held)| !held.in_transaction)
                 .map(|(t, _)| *t)
-                .collect(),
-            AckKind::Individual | AckKind::Nack => vec![tag],
+                .collect()
+        } else {
+            vec![tag]
         };
         let spaces = consumer.spaces.clone();
-        if let Some(name) = transaction {
-            let connection = self
-                .connections
-                .get_mut(&conn)
-                .ok_or(CoreError::ShuttingDown)?;
-            let open = connection
-                .transactions
-                .get_mut(&name)
-                .ok_or(CoreError::UnknownTransaction(name))?;
-            for tag in &tags {
-                if let Some(held) = consumer.in_flight.get_mut(tag) {
-                    held.in_transaction = true;
-                    consumer.acked_in_transaction += 1;
-                    open.acks.push(TransactionAck {
-                        consumer: consumer_id,
-                        tag: *tag,
-                        kind,
-                    });
+        match (kind, transaction) {
+            (AckKind::Delivered, _) => {
+                for tag in tags {
+                    consumer.set_released(tag, true);
                 }
             }
-        } else {
-            for tag in tags {
-                self.settle(consumer_id, tag, kind);
+            // Giving up on a message or finding it expired is not undone by a rollback, so
+            // these take effect at once even inside a transaction, as in ActiveMQ.
+            (AckKind::Poison | AckKind::Expired, _) | (_, None) => {
+                for tag in tags {
+                    self.settle(consumer_id, tag, kind);
+                }
+            }
+            (_, Some(name)) => {
+                let connection = self
+                    .connections
+                    .get_mut(&conn)
+                    .ok_or(CoreError::ShuttingDown)?;
+                let open = connection
+                    .transactions
+                    .get_mut(&name)
+                    .ok_or(CoreError::UnknownTransaction(name))?;
+                for tag in tags {
+                    if let Some(held) = consumer.in_flight.get_mut(&tag) {
+                        held.in_transaction = true;
+                        consumer.set_released(tag, true);
+                        open.acks.push(TransactionAck {
+                            consumer: consumer_id,
+                            tag,
+                            kind,
+                        });
+                    }
+                }
             }
         }
         self.dirty.extend(spaces);
@@ -81,17 +92,22 @@ impl State {
         let Some(consumer) = self.consumers.get_mut(&consumer_id) else {
             return;
         };
-        let Some(held) = consumer.in_flight.remove(&tag) else {
+        let Some(held) = consumer.take(tag) else {
             return;
         };
-        if held.in_transaction {
-            consumer.acked_in_transaction = consumer.acked_in_transaction.saturating_sub(1);
-        }
         match kind {
             AckKind::Nack => {
                 self.redeliver(held.space, held.entry, "the consumer refused it (NACK)")
             }
-            AckKind::Individual | AckKind::Cumulative => self.consume(&held.space, held.entry),
+            AckKind::Poison => self.dead_letter(
+                &held.space,
+                held.entry,
+                "the client gave up on it after its redelivery limit (poison ack)",
+            ),
+            AckKind::Expired => self.expire(&held.space, held.entry),
+            AckKind::Individual | AckKind::Cumulative | AckKind::Delivered => {
+                self.consume(&held.space, held.entry)
+            }
         }
     }
 

@@ -15,6 +15,9 @@ pub(crate) struct InFlight {
     pub entry: Entry,
     /// Acknowledged inside a transaction that is still open.
     pub in_transaction: bool,
+    /// No longer counts against the prefetch window: acknowledged in an open transaction, or
+    /// reported consumed-but-not-settled by a DELIVERED ack (OpenWire).
+    pub released: bool,
 }
 
 #[derive(Debug)]
@@ -28,18 +31,43 @@ pub(crate) struct Consumer {
     pub spaces: Vec<String>,
     /// Deliveries by tag, in dispatch order.
     pub in_flight: BTreeMap<u64, InFlight>,
-    /// How many of `in_flight` are acknowledged in an open transaction; they no longer count
-    /// against the prefetch window, as in ActiveMQ.
-    pub acked_in_transaction: usize,
+    /// How many of `in_flight` are `released`.
+    pub released: usize,
+    /// Deliveries a prefetch-0 consumer has asked for and not yet received.
+    pub pull_credit: u32,
 }
 
 impl Consumer {
-    /// Whether the prefetch window has room for another delivery.
+    /// Whether the prefetch window has room for another delivery. A prefetch-0 consumer
+    /// receives only what it pulls.
     pub fn has_capacity(&self) -> bool {
-        let outstanding = self
-            .in_flight
-            .len()
-            .saturating_sub(self.acked_in_transaction);
-        outstanding < self.prefetch.max(1) as usize
+        if self.prefetch == 0 {
+            return self.pull_credit > 0;
+        }
+        let outstanding = self.in_flight.len().saturating_sub(self.released);
+        outstanding < self.prefetch as usize
+    }
+
+    /// Marks an in-flight delivery as released from (or back in) the window.
+    pub fn set_released(&mut self, tag: u64, released: bool) {
+        if let Some(held) = self.in_flight.get_mut(&tag) {
+            if held.released != released {
+                held.released = released;
+                if released {
+                    self.released += 1;
+                } else {
+                    self.released = self.released.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    /// Takes a delivery out of the in-flight set, keeping the counters right.
+    pub fn take(&mut self, tag: u64) -> Option<InFlight> {
+        let held = self.in_flight.remove(&tag)?;
+        if held.released {
+            self.released = self.released.saturating_sub(1);
+        }
+        Some(held)
     }
 }

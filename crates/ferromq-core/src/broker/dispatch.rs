@@ -130,6 +130,7 @@ impl State {
                 };
                 if sent {
                     *next_tag += 1;
+                    consumer.pull_credit = consumer.pull_credit.saturating_sub(1);
                     space.next_consumer = index + 1;
                     consumer.in_flight.insert(
                         tag,
@@ -137,6 +138,7 @@ impl State {
                             space: key.to_owned(),
                             entry,
                             in_transaction: false,
+                            released: false,
                         },
                     );
                 } else {
@@ -160,6 +162,57 @@ impl State {
         for conn in dead_connections {
             tracing::debug!(conn, "session went away without closing; cleaning up");
             self.disconnect(conn);
+        }
+    }
+
+    /// A prefetch-0 consumer asks for one message. Without `wait`, an empty answer goes out at
+    /// once when nothing could be dispatched now.
+    pub fn pull(&mut self, conn: ConnectionId, consumer_id: ConsumerId, wait: bool) {
+        let Some(consumer) = self
+            .consumers
+            .get_mut(&consumer_id)
+            .filter(|c| c.conn == conn)
+        else {
+            return;
+        };
+        consumer.pull_credit = 1;
+        let spaces = consumer.spaces.clone();
+        for key in &spaces {
+            self.dispatch(key);
+        }
+        if !wait {
+            self.cancel_pull(conn, consumer_id);
+        }
+    }
+
+    /// Ends an unanswered pull with `Outbound::PullEmpty`; a pull already answered is left be.
+    pub fn cancel_pull(&mut self, conn: ConnectionId, consumer_id: ConsumerId) {
+        let Some(consumer) = self
+            .consumers
+            .get_mut(&consumer_id)
+            .filter(|c| c.conn == conn)
+        else {
+            return;
+        };
+        if consumer.pull_credit == 0 {
+            return;
+        }
+        consumer.pull_credit = 0;
+        if let Some(connection) = self.connections.get(&conn) {
+            // The outbound queue is ordered, so the empty answer cannot overtake a delivery.
+            if connection
+                .outbound
+                .try_send(Outbound::PullEmpty {
+                    consumer: consumer_id,
+                })
+                .is_err()
+            {
+                tracing::debug!(
+                    conn,
+                    consumer = consumer_id,
+                    "pull answer dropped: session gone or full"
+                );
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::admin::{AdminCommand, BrokerStats, BrowsedMessage};
 use super::{
     AckKind, AckReply, Command, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError,
-    Outbound, SendOutcome, TransactionAction,
+    LastDelivered, Outbound, RollbackMode, SendOutcome, TransactionAction,
 };
 use crate::destination::Destination;
 use crate::message::Message;
@@ -227,9 +227,24 @@ impl Session {
     /// # Errors
     /// Unknown consumer, or the core has stopped.
     pub async fn unsubscribe(&self, consumer: ConsumerId) -> Result<(), CoreError> {
+        self.unsubscribe_after(consumer, LastDelivered::Unknown)
+            .await
+    }
+
+    /// Removes a consumer, saying which of its unacknowledged deliveries reached the
+    /// application; only those count as delivered when they go back to the queue.
+    ///
+    /// # Errors
+    /// Unknown consumer, or the core has stopped.
+    pub async fn unsubscribe_after(
+        &self,
+        consumer: ConsumerId,
+        last_delivered: LastDelivered,
+    ) -> Result<(), CoreError> {
         self.call(|reply| Command::Unsubscribe {
             conn: self.id,
             consumer,
+            last_delivered,
             reply,
         })
         .await?
@@ -287,15 +302,66 @@ impl Session {
         transaction: Option<String>,
         confirm: bool,
     ) -> Result<Option<Durable>, CoreError> {
+        self.ack_range(consumer, None, tag, kind, transaction, confirm)
+            .await
+    }
+
+    /// Like [`Session::ack`] for a range ack (`kind.is_range()`): the deliveries from `from`
+    /// (`None`: the oldest) up to and including `tag`.
+    ///
+    /// # Errors
+    /// As [`Session::ack`].
+    pub async fn ack_range(
+        &self,
+        consumer: ConsumerId,
+        from: Option<u64>,
+        tag: u64,
+        kind: AckKind,
+        transaction: Option<String>,
+        confirm: bool,
+    ) -> Result<Option<Durable>, CoreError> {
         self.call(|answer| Command::Ack {
             conn: self.id,
             consumer,
+            from,
             tag,
             kind,
             transaction,
             reply: Some(AckReply { confirm, answer }),
         })
         .await?
+    }
+
+    /// Asks for one message for a prefetch-0 consumer; it arrives as a delivery, or, when
+    /// `wait` is false and nothing is there, as `Outbound::PullEmpty`.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn pull(&self, consumer: ConsumerId, wait: bool) -> Result<(), CoreError> {
+        send(
+            &self.commands,
+            Command::Pull {
+                conn: self.id,
+                consumer,
+                wait,
+            },
+        )
+        .await
+    }
+
+    /// Ends a pull whose time is up: `Outbound::PullEmpty` follows unless a message already went.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn cancel_pull(&self, consumer: ConsumerId) -> Result<(), CoreError> {
+        send(
+            &self.commands,
+            Command::CancelPull {
+                conn: self.id,
+                consumer,
+            },
+        )
+        .await
     }
 
     /// Acknowledges deliveries of an auto-ack consumer up to `tag` after they were written;
@@ -307,6 +373,7 @@ impl Session {
         let command = Command::Ack {
             conn: self.id,
             consumer,
+            from: None,
             tag,
             kind: AckKind::Cumulative,
             transaction: None,
@@ -320,7 +387,7 @@ impl Session {
     /// # Errors
     /// The name is in use, or the core has stopped.
     pub async fn begin(&self, name: String) -> Result<(), CoreError> {
-        self.transaction(name, TransactionAction::Begin)
+        self.transaction(name, TransactionAction::Begin, RollbackMode::Redeliver)
             .await
             .map(|_| ())
     }
@@ -330,7 +397,8 @@ impl Session {
     /// # Errors
     /// Unknown transaction, or the core has stopped.
     pub async fn commit(&self, name: String) -> Result<Option<Durable>, CoreError> {
-        self.transaction(name, TransactionAction::Commit).await
+        self.transaction(name, TransactionAction::Commit, RollbackMode::Redeliver)
+            .await
     }
 
     /// Rolls a transaction back: its sends are dropped, its acked messages redelivered.
@@ -338,9 +406,38 @@ impl Session {
     /// # Errors
     /// Unknown transaction, or the core has stopped.
     pub async fn abort(&self, name: String) -> Result<(), CoreError> {
-        self.transaction(name, TransactionAction::Abort)
+        self.transaction(name, TransactionAction::Abort, RollbackMode::Redeliver)
             .await
             .map(|_| ())
+    }
+
+    /// OpenWire's BEGIN: a replayed BEGIN of an open transaction is accepted.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn begin_replayable(&self, name: String) -> Result<(), CoreError> {
+        self.transaction(
+            name,
+            TransactionAction::Begin,
+            RollbackMode::KeepWithConsumer,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// OpenWire's ROLLBACK: sends are dropped; acked deliveries stay with their consumer,
+    /// unacknowledged, because the client redelivers them itself.
+    ///
+    /// # Errors
+    /// Unknown transaction, or the core has stopped.
+    pub async fn rollback_keeping_deliveries(&self, name: String) -> Result<(), CoreError> {
+        self.transaction(
+            name,
+            TransactionAction::Abort,
+            RollbackMode::KeepWithConsumer,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Ends the session: open transactions roll back, unacknowledged messages are redelivered,
@@ -368,11 +465,13 @@ impl Session {
         &self,
         name: String,
         action: TransactionAction,
+        rollback: RollbackMode,
     ) -> Result<Option<Durable>, CoreError> {
         self.call(|reply| Command::Transaction {
             conn: self.id,
             name,
             action,
+            rollback,
             reply,
         })
         .await?

@@ -29,6 +29,8 @@ use tokio::task::JoinHandle;
 
 pub use admin::{BrokerStats, BrowsedMessage, ConnectionInfo, SpaceInfo};
 pub use config::{CoreConfig, DeadLetterStrategy};
+
+// `LastDelivered` and `RollbackMode` are defined below and re-exported at the crate root.
 pub use handle::{BrokerHandle, Session};
 
 use crate::destination::Destination;
@@ -56,10 +58,47 @@ pub enum AckMode {
 pub enum AckKind {
     /// Consumed: this delivery only.
     Individual,
-    /// Consumed: this delivery and every earlier one of the consumer.
+    /// Consumed: this delivery and every earlier one of the consumer (from the given first
+    /// tag, if the ack names a range).
     Cumulative,
     /// Refused: redeliver (or dead-letter once redeliveries are exhausted).
     Nack,
+    /// The client gave up on the range (OpenWire POISON): dead-letter it now.
+    Poison,
+    /// The client found the range expired (OpenWire EXPIRED).
+    Expired,
+    /// Consumed by the application but not settled (OpenWire DELIVERED): the range stops
+    /// counting against the prefetch window and stays unacknowledged.
+    Delivered,
+}
+
+impl AckKind {
+    /// Whether the ack covers a range of deliveries rather than exactly one.
+    pub fn is_range(self) -> bool {
+        !matches!(self, AckKind::Individual | AckKind::Nack)
+    }
+}
+
+/// How much of a closing consumer's unacknowledged deliveries reached its application, which
+/// decides whose delivery count goes up (OpenWire's `lastDeliveredSequenceId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastDelivered {
+    /// Unknown: count every unacknowledged delivery as delivered.
+    Unknown,
+    /// None reached the application: their delivery counts are not raised.
+    Nothing,
+    /// Deliveries up to and including this tag reached the application.
+    UpTo(u64),
+}
+
+/// What a rollback does with the deliveries acknowledged inside the transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackMode {
+    /// Return them to their queue for redelivery (STOMP).
+    Redeliver,
+    /// Keep them with their consumer, unacknowledged: the client redelivers them itself
+    /// (OpenWire).
+    KeepWithConsumer,
 }
 
 /// A subscription request, protocol independent.
@@ -93,6 +132,10 @@ pub struct Delivery {
 #[derive(Debug)]
 pub enum Outbound {
     Deliver(Delivery),
+    /// A prefetch-0 consumer's pull found nothing in time (OpenWire's null dispatch).
+    PullEmpty {
+        consumer: ConsumerId,
+    },
     /// The core ended the session (shutdown, or a fatal condition); the adapter should close.
     Close {
         reason: String,
@@ -162,6 +205,7 @@ pub(crate) enum Command {
     Unsubscribe {
         conn: ConnectionId,
         consumer: ConsumerId,
+        last_delivered: LastDelivered,
         reply: oneshot::Sender<Result<(), CoreError>>,
     },
     RemoveDurable {
@@ -179,6 +223,8 @@ pub(crate) enum Command {
     Ack {
         conn: ConnectionId,
         consumer: ConsumerId,
+        /// First tag of a range ack; `None` means from the oldest delivery.
+        from: Option<u64>,
         tag: u64,
         kind: AckKind,
         transaction: Option<String>,
@@ -190,7 +236,20 @@ pub(crate) enum Command {
         conn: ConnectionId,
         name: String,
         action: TransactionAction,
+        rollback: RollbackMode,
         reply: oneshot::Sender<Result<Option<Durable>, CoreError>>,
+    },
+    /// A prefetch-0 consumer asks for one message; `wait: false` answers with
+    /// `Outbound::PullEmpty` at once if none is there.
+    Pull {
+        conn: ConnectionId,
+        consumer: ConsumerId,
+        wait: bool,
+    },
+    /// A pull's time is up: if it is still unanswered, answer `Outbound::PullEmpty`.
+    CancelPull {
+        conn: ConnectionId,
+        consumer: ConsumerId,
     },
     /// The session drained its outbound queue after the core found it full.
     Resume {

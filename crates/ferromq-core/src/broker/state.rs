@@ -158,9 +158,10 @@ impl State {
             Command::Unsubscribe {
                 conn,
                 consumer,
+                last_delivered,
                 reply,
             } => {
-                let _ = reply.send(self.unsubscribe(conn, consumer));
+                let _ = reply.send(self.unsubscribe(conn, consumer, last_delivered));
             }
             Command::RemoveDurable { conn, name, reply } => {
                 let answer = self.remove_durable(conn, &name).await;
@@ -177,12 +178,13 @@ impl State {
             Command::Ack {
                 conn,
                 consumer,
+                from,
                 tag,
                 kind,
                 transaction,
                 reply,
             } => {
-                let answer = self.ack(conn, consumer, tag, kind, transaction);
+                let answer = self.ack(conn, consumer, (from, tag), kind, transaction);
                 match reply {
                     Some(AckReply {
                         confirm,
@@ -206,11 +208,18 @@ impl State {
                 conn,
                 name,
                 action,
+                rollback,
                 reply,
             } => {
-                let answer = self.transaction(conn, name, action).await;
+                let answer = self.transaction(conn, name, action, rollback).await;
                 let _ = reply.send(answer);
             }
+            Command::Pull {
+                conn,
+                consumer,
+                wait,
+            } => self.pull(conn, consumer, wait),
+            Command::CancelPull { conn, consumer } => self.cancel_pull(conn, consumer),
             Command::Resume { conn } => {
                 if let Some(connection) = self.connections.get_mut(&conn) {
                     connection.paused = false;
@@ -264,10 +273,11 @@ impl State {
         &mut self,
         ops: Vec<Op>,
     ) -> Result<Option<ferromq_journal::Durable>, CoreError> {
-        if ops.is_empty() {
+        if ops.is_empty() && self.deferred_ops.is_empty() {
             return Ok(None);
         }
         let Some(journal) = &self.journal else {
+            self.deferred_ops.clear();
             return Ok(None);
         };
         // Removals gathered earlier in this pass go first so the journal sees events in order.

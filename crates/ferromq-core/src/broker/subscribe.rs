@@ -11,7 +11,10 @@ use tokio::sync::mpsc;
 use super::consumer::Consumer;
 use super::queue::{Space, SpaceRole};
 use super::state::{Connection, State};
-use super::{AckMode, ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError, Outbound};
+use super::{
+    ConnectRequest, ConnectionId, ConsumerId, ConsumerSpec, CoreError, LastDelivered, Outbound,
+    RollbackMode,
+};
 use crate::destination::{Destination, DestinationKind};
 use crate::record::{encode_durable, DurableDefinition};
 
@@ -72,10 +75,10 @@ impl State {
         let transactions: Vec<String> = connection.transactions.keys().cloned().collect();
         let consumers = connection.consumers.clone();
         for name in transactions {
-            self.rollback(conn, &name);
+            self.rollback(conn, &name, RollbackMode::Redeliver);
         }
         for consumer in consumers {
-            self.remove_consumer(consumer);
+            self.remove_consumer(consumer, LastDelivered::Unknown);
         }
         self.drop_parked_of(conn);
         if let Some(connection) = self.connections.remove(&conn) {
@@ -140,11 +143,8 @@ impl State {
             }
             self.dirty.insert(key.clone());
         }
-        let prefetch = if spec.ack_mode == AckMode::Auto {
-            spec.prefetch.max(1)
-        } else {
-            spec.prefetch
-        };
+        // Prefetch 0 means the consumer pulls each message (OpenWire's MessagePull).
+        let prefetch = spec.prefetch;
         self.consumers.insert(
             id,
             Consumer {
@@ -155,7 +155,8 @@ impl State {
                 exclusive: spec.exclusive,
                 spaces,
                 in_flight: BTreeMap::new(),
-                acked_in_transaction: 0,
+                released: 0,
+                pull_credit: 0,
             },
         );
         if let Some(connection) = self.connections.get_mut(&conn) {
@@ -168,10 +169,11 @@ impl State {
         &mut self,
         conn: ConnectionId,
         consumer: ConsumerId,
+        last_delivered: LastDelivered,
     ) -> Result<(), CoreError> {
         match self.consumers.get(&consumer) {
             Some(found) if found.conn == conn => {
-                self.remove_consumer(consumer);
+                self.remove_consumer(consumer, last_delivered);
                 Ok(())
             }
             _ => Err(CoreError::UnknownConsumer(consumer)),
@@ -180,7 +182,7 @@ impl State {
 
     /// Detaches a consumer, returns its unacknowledged messages and drops a non-durable
     /// subscription's space.
-    pub fn remove_consumer(&mut self, id: ConsumerId) {
+    pub fn remove_consumer(&mut self, id: ConsumerId, last_delivered: LastDelivered) {
         let Some(mut consumer) = self.consumers.remove(&id) else {
             return;
         };
@@ -189,7 +191,16 @@ impl State {
         }
         self.wildcard_queue_consumers.retain(|other| *other != id);
         let in_flight = std::mem::take(&mut consumer.in_flight);
-        for (_, held) in in_flight {
+        for (tag, mut held) in in_flight {
+            let reached_application = match last_delivered {
+                LastDelivered::Unknown => true,
+                LastDelivered::Nothing => false,
+                LastDelivered::UpTo(last) => tag <= last,
+            };
+            if !reached_application {
+                // Dispatched but never seen by the application: not a redelivery.
+                held.entry.deliveries = held.entry.deliveries.saturating_sub(1);
+            }
             self.redeliver(
                 held.space,
                 held.entry,

@@ -4,7 +4,7 @@
 use ferromq_journal::Durable;
 
 use super::state::State;
-use super::{AckKind, ConnectionId, ConsumerId, CoreError, TransactionAction};
+use super::{AckKind, ConnectionId, ConsumerId, CoreError, RollbackMode, TransactionAction};
 use crate::message::Message;
 
 /// An acknowledgement made inside a transaction.
@@ -28,6 +28,7 @@ impl State {
         conn: ConnectionId,
         name: String,
         action: TransactionAction,
+        mode: RollbackMode,
     ) -> Result<Option<Durable>, CoreError> {
         let connection = self
             .connections
@@ -36,6 +37,10 @@ impl State {
         match action {
             TransactionAction::Begin => {
                 if connection.transactions.contains_key(&name) {
+                    // A failover client replays BEGIN; ActiveMQ treats it as a no-op.
+                    if mode == RollbackMode::KeepWithConsumer {
+                        return Ok(None);
+                    }
                     return Err(CoreError::TransactionExists(name));
                 }
                 connection.transactions.insert(name, Transaction::default());
@@ -63,14 +68,15 @@ impl State {
                 if !connection.transactions.contains_key(&name) {
                     return Err(CoreError::UnknownTransaction(name));
                 }
-                self.rollback(conn, &name);
+                self.rollback(conn, &name, mode);
                 Ok(None)
             }
         }
     }
 
-    /// Discards a transaction's sends and returns its acked messages for redelivery.
-    pub fn rollback(&mut self, conn: ConnectionId, name: &str) {
+    /// Discards a transaction's sends; its acked deliveries go back for redelivery or stay
+    /// with their consumer, unacknowledged, depending on the protocol.
+    pub fn rollback(&mut self, conn: ConnectionId, name: &str, mode: RollbackMode) {
         let Some(open) = self
             .connections
             .get_mut(&conn)
@@ -79,7 +85,17 @@ impl State {
             return;
         };
         for ack in open.acks {
-            self.settle(ack.consumer, ack.tag, AckKind::Nack);
+            match mode {
+                RollbackMode::Redeliver => self.settle(ack.consumer, ack.tag, AckKind::Nack),
+                RollbackMode::KeepWithConsumer => {
+                    if let Some(consumer) = self.consumers.get_mut(&ack.consumer) {
+                        if let Some(held) = consumer.in_flight.get_mut(&ack.tag) {
+                            held.in_transaction = false;
+                        }
+                        consumer.set_released(ack.tag, false);
+                    }
+                }
+            }
         }
     }
 }

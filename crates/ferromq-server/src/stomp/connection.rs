@@ -368,6 +368,8 @@ impl Connection {
                         }
                     }
                 }
+                // STOMP has no pull consumers.
+                Outbound::PullEmpty { .. } => {}
                 Outbound::Close { reason } => {
                     self.queue_error(&StompFailure {
                         message: reason,

@@ -195,7 +195,9 @@ pub(crate) fn message_frame(
     let body = match &message.body {
         Body::Empty => Bytes::new(),
         Body::Text(text) => Bytes::copy_from_slice(text.as_bytes()),
-        Body::Bytes(bytes) => {
+        // Map, stream and object bodies reach STOMP clients as the bytes their producer
+        // marshalled, like bytes messages.
+        Body::Bytes(bytes) | Body::Structured { bytes, .. } => {
             frame.push_header("content-length", bytes.len().to_string());
             bytes.clone()
         }

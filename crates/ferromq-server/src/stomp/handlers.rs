@@ -150,6 +150,8 @@ impl Connection {
             })?,
             None => default_prefetch,
         };
+        // STOMP has no way to pull, so a prefetch of 0 would starve the consumer: take it as 1.
+        let prefetch = prefetch.max(1);
         let spec = ConsumerSpec {
             destination,
             selector,
@@ -219,11 +221,10 @@ impl Connection {
             (_, _) => AckKind::Individual,
         };
         let consumer = subscription.consumer;
-        match kind {
-            AckKind::Cumulative => subscription.unacked.retain(|(held, _)| *held > tag),
-            AckKind::Individual | AckKind::Nack => {
-                subscription.unacked.retain(|(held, _)| *held != tag)
-            }
+        if kind.is_range() {
+            subscription.unacked.retain(|(held, _)| *held > tag);
+        } else {
+            subscription.unacked.retain(|(held, _)| *held != tag);
         }
         let transaction = frame.get("transaction").map(str::to_owned);
         let receipt = frame.get("receipt").map(str::to_owned);

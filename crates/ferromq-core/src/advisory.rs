@@ -1,0 +1,55 @@
+//! Advisory messages: what the broker tells interested clients about its own state, on the
+//! `ActiveMQ.Advisory.*` topics ActiveMQ users and the ActiveMQ client rely on. The Java client
+//! needs the temporary-destination advisories for request/reply; networks of brokers will need
+//! the consumer advisories.
+
+use crate::destination::{Destination, DestinationKind};
+
+/// What an advisory message reports. Protocol adapters render it (OpenWire as a
+/// `DestinationInfo` or `ConsumerInfo` data structure).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Advisory {
+    /// A temporary destination was created (`added`) or deleted, by connection `owner`.
+    TempDestination {
+        destination: Destination,
+        added: bool,
+        owner: u64,
+    },
+    /// A consumer was added to or removed from `destination`.
+    Consumer {
+        destination: Destination,
+        consumer: u64,
+        added: bool,
+        consumer_count: usize,
+    },
+}
+
+/// The advisory topic for temporary queues or topics.
+pub fn temp_destination_topic(kind: DestinationKind) -> Option<Destination> {
+    let name = match kind {
+        DestinationKind::TempQueue => "ActiveMQ.Advisory.TempQueue",
+        DestinationKind::TempTopic => "ActiveMQ.Advisory.TempTopic",
+        _ => return None,
+    };
+    Destination::topic(name).ok()
+}
+
+/// `ActiveMQ.Advisory.Consumer.Queue.<name>` / `...Topic.<name>`.
+pub fn consumer_topic(destination: &Destination) -> Option<Destination> {
+    let family = match destination.kind() {
+        DestinationKind::Queue => "Queue",
+        DestinationKind::Topic => "Topic",
+        DestinationKind::TempQueue => "TempQueue",
+        DestinationKind::TempTopic => "TempTopic",
+    };
+    Destination::topic(format!(
+        "ActiveMQ.Advisory.Consumer.{family}.{}",
+        destination.name()
+    ))
+    .ok()
+}
+
+/// Whether publishing an advisory about `destination` could loop (advisories about advisories).
+pub fn is_advisory_topic(destination: &Destination) -> bool {
+    destination.name().starts_with("ActiveMQ.Advisory.")
+}
