@@ -148,8 +148,11 @@ impl Destination {
             .collect()
     }
 
-    /// Whether this (possibly wildcard) subscription destination covers `other`.
+    /// Whether this (possibly wildcard or composite) subscription destination covers `other`.
     pub fn matches(&self, other: &Destination) -> bool {
+        if self.is_composite() {
+            return self.parts().iter().any(|part| part.matches(other));
+        }
         let same_family = self.kind == other.kind;
         same_family && name_matches(&self.name, &other.name)
     }
@@ -237,6 +240,13 @@ mod tests {
             Destination::parse_key("mailbox://x"),
             Err(DestinationError::UnknownScheme(_))
         ));
+    }
+
+    #[test]
+    fn composite_subscriptions_match_each_part() {
+        let both = topic("ActiveMQ.Advisory.TempQueue,ActiveMQ.Advisory.TempTopic");
+        assert!(both.matches(&topic("ActiveMQ.Advisory.TempTopic")));
+        assert!(!both.matches(&topic("ActiveMQ.Advisory.Queue")));
     }
 
     #[test]

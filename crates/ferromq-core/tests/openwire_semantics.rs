@@ -180,3 +180,121 @@ async fn prefetch_zero_consumers_receive_only_what_they_pull() {
         Ok(Some(Outbound::PullEmpty { .. }))
     ));
 }
+
+#[tokio::test]
+async fn resends_of_the_same_producer_sequence_are_dropped() {
+    use ferromq_core::ProducerSequence;
+    let handle = core(CoreConfig::default());
+    let mut session = session(&handle, None).await;
+    subscribe(&session, spec(queue("dup"), AckMode::Auto)).await;
+    for (sequence, body) in [(1, "a"), (2, "b"), (2, "b again"), (1, "a again"), (3, "c")] {
+        let mut message = text(queue("dup"), body);
+        message.producer_sequence = Some(ProducerSequence {
+            producer: "ID:p-1:1:1".into(),
+            sequence,
+        });
+        send(&session, message).await;
+    }
+    let bodies = [
+        body(&deliver(&mut session).await).to_owned(),
+        body(&deliver(&mut session).await).to_owned(),
+        body(&deliver(&mut session).await).to_owned(),
+    ];
+    assert_eq!(bodies, ["a", "b", "c"]);
+    quiet(&mut session).await;
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_takes_its_client_id_over() {
+    use ferromq_core::{ConnectRequest, CoreError};
+    let handle = core(CoreConfig::default());
+    let mut old = session(&handle, Some("app")).await;
+    let request = |take_over| ConnectRequest {
+        client_id: Some("app".into()),
+        temp_prefix: "X:".into(),
+        outbound_capacity: 8,
+        peer: "test".into(),
+        take_over,
+    };
+    assert!(matches!(
+        handle.connect(request(false)).await,
+        Err(CoreError::ClientIdInUse(_))
+    ));
+    let _new = handle.connect(request(true)).await.unwrap();
+    assert!(matches!(
+        tokio::time::timeout(WAIT, old.next_outbound()).await,
+        Ok(Some(Outbound::Close { .. }))
+    ));
+}
+
+#[tokio::test]
+async fn temp_destination_advisories_are_published_and_replayed() {
+    use ferromq_core::advisory::Advisory;
+    use ferromq_core::{Destination, DestinationKind};
+    let handle = core(CoreConfig::default());
+    let owner = session_with_prefix(&handle, "ID:c1:").await;
+    let early = Destination::new(DestinationKind::TempQueue, "ID:c1:1").unwrap();
+    owner.temp_destination(early.clone(), true).await.unwrap();
+    // The Java client listens on one composite subscription for both kinds.
+    let mut watcher = session(&handle, None).await;
+    let both = topic("ActiveMQ.Advisory.TempQueue,ActiveMQ.Advisory.TempTopic");
+    subscribe(&watcher, spec(both, AckMode::Auto)).await;
+    let replayed = deliver(&mut watcher).await;
+    assert_eq!(replayed.message.message_type.as_deref(), Some("Advisory"));
+    assert!(
+        matches!(&replayed.message.advisory, Some(Advisory::TempDestination { destination, added: true, .. }) if *destination == early)
+    );
+    let later = Destination::new(DestinationKind::TempTopic, "ID:c1:2").unwrap();
+    owner.temp_destination(later.clone(), true).await.unwrap();
+    let added = deliver(&mut watcher).await;
+    assert!(
+        matches!(&added.message.advisory, Some(Advisory::TempDestination { destination, added: true, .. }) if *destination == later)
+    );
+    owner.close().await;
+    let mut removed = Vec::new();
+    for _ in 0..2 {
+        if let Some(Advisory::TempDestination {
+            destination,
+            added: false,
+            ..
+        }) = deliver(&mut watcher).await.message.advisory.clone()
+        {
+            removed.push(destination);
+        }
+    }
+    removed.sort();
+    let mut expected = vec![early, later];
+    expected.sort();
+    assert_eq!(removed, expected, "both die with their connection");
+}
+
+#[tokio::test]
+async fn consumer_advisories_follow_consumers() {
+    use ferromq_core::advisory::Advisory;
+    let handle = core(CoreConfig::default());
+    let mut watcher = session(&handle, None).await;
+    subscribe(
+        &watcher,
+        spec(
+            topic("ActiveMQ.Advisory.Consumer.Queue.orders"),
+            AckMode::Auto,
+        ),
+    )
+    .await;
+    let consumer_session = session(&handle, None).await;
+    let consumer = subscribe(&consumer_session, spec(queue("orders"), AckMode::Auto)).await;
+    match deliver(&mut watcher).await.message.advisory.clone() {
+        Some(Advisory::Consumer {
+            added: true,
+            consumer_count: 1,
+            consumer: id,
+            ..
+        }) => assert_eq!(id, consumer),
+        other => panic!("expected a consumer-added advisory, got {other:?}"),
+    }
+    consumer_session.unsubscribe(consumer).await.unwrap();
+    assert!(matches!(
+        deliver(&mut watcher).await.message.advisory,
+        Some(Advisory::Consumer { added: false, .. })
+    ));
+}

@@ -27,6 +27,7 @@ async fn connect(handle: &BrokerHandle, client_id: Option<&str>, temp_prefix: St
         temp_prefix,
         outbound_capacity: 64,
         peer: "test".into(),
+        take_over: false,
     };
     handle.connect(request).await.unwrap()
 }

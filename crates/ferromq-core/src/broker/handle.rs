@@ -332,6 +332,24 @@ impl Session {
         .await?
     }
 
+    /// Creates (`add`) or deletes a temporary destination owned by this connection.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn temp_destination(
+        &self,
+        destination: Destination,
+        add: bool,
+    ) -> Result<(), CoreError> {
+        self.call(|reply| Command::TempDestination {
+            conn: self.id,
+            destination,
+            add,
+            reply,
+        })
+        .await?
+    }
+
     /// Asks for one message for a prefetch-0 consumer; it arrives as a delivery, or, when
     /// `wait` is false and nothing is there, as `Outbound::PullEmpty`.
     ///

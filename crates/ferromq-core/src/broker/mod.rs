@@ -8,6 +8,7 @@
 
 mod ack;
 mod admin;
+mod advisories;
 mod config;
 mod consumer;
 mod dispatch;
@@ -251,6 +252,13 @@ pub(crate) enum Command {
         conn: ConnectionId,
         consumer: ConsumerId,
     },
+    /// Creates or deletes a temporary destination explicitly (OpenWire's DestinationInfo).
+    TempDestination {
+        conn: ConnectionId,
+        destination: Destination,
+        add: bool,
+        reply: oneshot::Sender<Result<(), CoreError>>,
+    },
     /// The session drained its outbound queue after the core found it full.
     Resume {
         conn: ConnectionId,
@@ -287,6 +295,9 @@ pub struct ConnectRequest {
     pub outbound_capacity: usize,
     /// Peer address, for logs.
     pub peer: String,
+    /// Take the client id over from a connection that still holds it (a failover client
+    /// reconnecting before the broker noticed its old socket died) instead of refusing.
+    pub take_over: bool,
 }
 
 /// Starts the core task.

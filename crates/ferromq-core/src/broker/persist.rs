@@ -114,6 +114,13 @@ impl State {
             for (seq, payload) in entries {
                 match decode_message(&payload) {
                     Ok(message) => {
+                        if let Some(sequence) = &message.producer_sequence {
+                            let last = self
+                                .producer_audit
+                                .entry(sequence.producer.clone())
+                                .or_default();
+                            *last = (*last).max(sequence.sequence);
+                        }
                         let mut entry = Entry::new(seq, Arc::new(message), true);
                         if delivered.contains(&(space_key.clone(), seq)) {
                             entry.deliveries = 1;

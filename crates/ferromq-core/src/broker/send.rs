@@ -31,6 +31,11 @@ impl State {
             let _ = reply.send(Err(err));
             return;
         }
+        if self.is_resend(&message) {
+            tracing::debug!(conn, message_id = %message.id, "duplicate send from a producer dropped");
+            let _ = reply.send(Ok(None));
+            return;
+        }
         if let Some(name) = transaction {
             let open = self
                 .connections
@@ -68,6 +73,32 @@ impl State {
             Err(err) => Err(err),
         };
         let _ = reply.send(outcome);
+    }
+
+    /// Whether the producer already sent this message (a failover client resending), which is
+    /// answered without storing it twice. Records the sequence otherwise.
+    fn is_resend(&mut self, message: &Message) -> bool {
+        /// Producers remembered at once; the oldest is forgotten beyond this.
+        const AUDIT_CAPACITY: usize = 65_536;
+        let Some(sequence) = &message.producer_sequence else {
+            return false;
+        };
+        match self.producer_audit.get_mut(&sequence.producer) {
+            Some(last) if sequence.sequence <= *last => return true,
+            Some(last) => *last = sequence.sequence,
+            None => {
+                self.producer_audit
+                    .insert(sequence.producer.clone(), sequence.sequence);
+                self.producer_audit_order
+                    .push_back(sequence.producer.clone());
+                if self.producer_audit_order.len() > AUDIT_CAPACITY {
+                    if let Some(oldest) = self.producer_audit_order.pop_front() {
+                        self.producer_audit.remove(&oldest);
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// Refuses destinations a message cannot be sent to, before anything is routed.

@@ -38,6 +38,8 @@ pub(crate) struct Connection {
     pub transactions: HashMap<String, Transaction>,
     /// Keys of the temporary spaces this connection owns.
     pub temp_spaces: Vec<String>,
+    /// Temporary topics this connection owns.
+    pub temp_topics: Vec<crate::destination::Destination>,
     /// Sends held back by flow control; later sends of this connection queue behind them.
     pub parked_sends: usize,
 }
@@ -71,6 +73,12 @@ pub(crate) struct State {
     pub shutting_down: bool,
     /// Messages published per topic, for the console.
     pub topic_publishes: HashMap<crate::destination::Destination, u64>,
+    /// Temporary topics and their owning connections (temporary queues are spaces).
+    pub temp_topics: HashMap<crate::destination::Destination, ConnectionId>,
+    /// Highest sequence accepted per producer, to drop resends after a failover.
+    pub producer_audit: HashMap<String, u64>,
+    /// Producers in the audit, oldest first, so the audit stays bounded.
+    pub producer_audit_order: std::collections::VecDeque<String>,
 }
 
 impl State {
@@ -97,6 +105,9 @@ impl State {
             next_message_id: 1,
             shutting_down: false,
             topic_publishes: HashMap::new(),
+            temp_topics: HashMap::new(),
+            producer_audit: HashMap::new(),
+            producer_audit_order: std::collections::VecDeque::new(),
         }
     }
 
@@ -219,6 +230,14 @@ impl State {
                 consumer,
                 wait,
             } => self.pull(conn, consumer, wait),
+            Command::TempDestination {
+                conn,
+                destination,
+                add,
+                reply,
+            } => {
+                let _ = reply.send(self.temp_destination(conn, destination, add));
+            }
             Command::CancelPull { conn, consumer } => self.cancel_pull(conn, consumer),
             Command::Resume { conn } => {
                 if let Some(connection) = self.connections.get_mut(&conn) {

@@ -39,12 +39,25 @@ impl State {
             return Err(CoreError::ShuttingDown);
         }
         if let Some(client_id) = &request.client_id {
-            if self
+            let holder = self
                 .connections
-                .values()
-                .any(|c| c.client_id.as_deref() == Some(client_id.as_str()))
-            {
-                return Err(CoreError::ClientIdInUse(client_id.clone()));
+                .iter()
+                .find(|(_, c)| c.client_id.as_deref() == Some(client_id.as_str()))
+                .map(|(id, _)| *id);
+            if let Some(holder) = holder {
+                if !request.take_over {
+                    return Err(CoreError::ClientIdInUse(client_id.clone()));
+                }
+                tracing::info!(
+                    old = holder,
+                    client_id,
+                    "client id taken over by a reconnecting client"
+                );
+                if let Some(old) = self.connections.get(&holder) {
+                    let reason = "the client reconnected on another connection".to_owned();
+                    let _ = old.outbound.try_send(Outbound::Close { reason });
+                }
+                self.disconnect(holder);
             }
         }
         let id = self.next_connection;
@@ -62,6 +75,7 @@ impl State {
                 consumers: Vec::new(),
                 transactions: HashMap::new(),
                 temp_spaces: Vec::new(),
+                temp_topics: Vec::new(),
                 parked_sends: 0,
             },
         );
@@ -85,6 +99,10 @@ impl State {
             for key in connection.temp_spaces {
                 self.delete_space(&key);
             }
+            for topic in connection.temp_topics {
+                self.temp_topics.remove(&topic);
+                self.advise_temp_destination(&topic, false, conn);
+            }
             tracing::debug!(conn, peer = %connection.peer, "connection closed");
         }
     }
@@ -99,7 +117,8 @@ impl State {
         let id = self.next_consumer;
         self.next_consumer += 1;
         let destination = spec.destination.clone();
-        let spaces = match destination.kind() {
+        let subscription_destination = destination.clone();
+        let spaces: Vec<String> = match destination.kind() {
             DestinationKind::Queue | DestinationKind::TempQueue if destination.is_wildcard() => {
                 self.wildcard_queue_consumers.push(id);
                 self.spaces
@@ -153,7 +172,7 @@ impl State {
                 selector: spec.selector,
                 prefetch,
                 exclusive: spec.exclusive,
-                spaces,
+                spaces: spaces.clone(),
                 in_flight: BTreeMap::new(),
                 released: 0,
                 pull_credit: 0,
@@ -162,6 +181,17 @@ impl State {
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.consumers.push(id);
         }
+        let advisory_listener = subscription_destination
+            .name()
+            .contains("ActiveMQ.Advisory.Temp");
+        if let Some(key) = spaces
+            .first()
+            .filter(|key| advisory_listener && key.starts_with("topic-subscription://"))
+        {
+            let key = key.clone();
+            self.replay_temp_advisories(&key);
+        }
+        self.advise_consumer(&subscription_destination, id, true);
         Ok(id)
     }
 
@@ -190,6 +220,7 @@ impl State {
             connection.consumers.retain(|other| *other != id);
         }
         self.wildcard_queue_consumers.retain(|other| *other != id);
+        self.advise_consumer(&consumer.destination, id, false);
         let in_flight = std::mem::take(&mut consumer.in_flight);
         for (tag, mut held) in in_flight {
             let reached_application = match last_delivered {
@@ -250,6 +281,11 @@ impl State {
         let Some(space) = self.spaces.remove(key) else {
             return;
         };
+        if space.destination.kind() == DestinationKind::TempQueue {
+            if let Some(owner) = space.owner {
+                self.advise_temp_destination(&space.destination, false, owner);
+            }
+        }
         self.memory = self.memory.saturating_sub(space.memory);
         self.memory_released = true;
         self.topic_subscriptions.retain(|other| other != key);
@@ -299,8 +335,52 @@ impl State {
             }
         }
         space.consumers = wildcard_consumers;
+        let owner = space.owner;
         self.spaces.insert(key.clone(), space);
+        if let Some(owner) = owner {
+            self.advise_temp_destination(destination, true, owner);
+        }
         key
+    }
+
+    /// Creates or deletes a temporary destination on behalf of `conn`.
+    pub fn temp_destination(
+        &mut self,
+        conn: ConnectionId,
+        destination: Destination,
+        add: bool,
+    ) -> Result<(), CoreError> {
+        match (destination.kind(), add) {
+            // ActiveMQ lets clients announce ordinary destinations too; they exist on use.
+            (DestinationKind::Queue | DestinationKind::Topic, _) => {}
+            (DestinationKind::TempQueue, true) => {
+                self.queue_space(&destination, Some(conn));
+            }
+            (DestinationKind::TempQueue, false) => {
+                let key = destination.key();
+                if let Some(connection) = self.connections.get_mut(&conn) {
+                    connection.temp_spaces.retain(|other| *other != key);
+                }
+                self.delete_space(&key);
+            }
+            (DestinationKind::TempTopic, true) => {
+                if self.temp_topics.insert(destination.clone(), conn).is_none() {
+                    if let Some(connection) = self.connections.get_mut(&conn) {
+                        connection.temp_topics.push(destination.clone());
+                    }
+                    self.advise_temp_destination(&destination, true, conn);
+                }
+            }
+            (DestinationKind::TempTopic, false) => {
+                if self.temp_topics.remove(&destination).is_some() {
+                    if let Some(connection) = self.connections.get_mut(&conn) {
+                        connection.temp_topics.retain(|other| *other != destination);
+                    }
+                    self.advise_temp_destination(&destination, false, conn);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Temporary destinations may be created and consumed only by the connection that owns

@@ -172,6 +172,8 @@ pub(super) async fn handshake(
         temp_prefix: temp_prefix.clone(),
         outbound_capacity: OUTBOUND_CAPACITY,
         peer: peer.to_string(),
+        // ActiveMQ's STOMP refuses a second connection with the same client id.
+        take_over: false,
     };
     let session = match context.broker.connect(request).await {
         Ok(session) => session,
