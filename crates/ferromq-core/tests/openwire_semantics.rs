@@ -298,3 +298,16 @@ async fn consumer_advisories_follow_consumers() {
         Some(Advisory::Consumer { added: false, .. })
     ));
 }
+
+#[tokio::test]
+async fn a_consumer_replayed_with_prefetch_zero_resumes_when_its_prefetch_is_restored() {
+    let handle = core(CoreConfig::default());
+    let mut session = session(&handle, None).await;
+    let mut replayed = spec(queue("f"), AckMode::Client);
+    replayed.prefetch = 0;
+    let consumer = subscribe(&session, replayed).await;
+    send(&session, text(queue("f"), "waiting")).await;
+    quiet(&mut session).await;
+    session.set_prefetch(consumer, 1000).await.unwrap();
+    assert_eq!(body(&deliver(&mut session).await), "waiting");
+}

@@ -350,6 +350,22 @@ impl Session {
         .await?
     }
 
+    /// Changes a consumer's prefetch window; a larger window dispatches more at once.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn set_prefetch(&self, consumer: ConsumerId, prefetch: u32) -> Result<(), CoreError> {
+        send(
+            &self.commands,
+            Command::SetPrefetch {
+                conn: self.id,
+                consumer,
+                prefetch,
+            },
+        )
+        .await
+    }
+
     /// Asks for one message for a prefetch-0 consumer; it arrives as a delivery, or, when
     /// `wait` is false and nothing is there, as `Outbound::PullEmpty`.
     ///

@@ -252,6 +252,13 @@ pub(crate) enum Command {
         conn: ConnectionId,
         consumer: ConsumerId,
     },
+    /// Changes a consumer's prefetch window (OpenWire's ConsumerControl, sent by failover
+    /// clients after replaying consumers with prefetch 0).
+    SetPrefetch {
+        conn: ConnectionId,
+        consumer: ConsumerId,
+        prefetch: u32,
+    },
     /// Creates or deletes a temporary destination explicitly (OpenWire's DestinationInfo).
     TempDestination {
         conn: ConnectionId,

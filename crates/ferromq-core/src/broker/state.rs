@@ -230,6 +230,17 @@ impl State {
                 consumer,
                 wait,
             } => self.pull(conn, consumer, wait),
+            Command::SetPrefetch {
+                conn,
+                consumer,
+                prefetch,
+            } => {
+                if let Some(found) = self.consumers.get_mut(&consumer).filter(|c| c.conn == conn) {
+                    found.prefetch = prefetch;
+                    let spaces = found.spaces.clone();
+                    self.dirty.extend(spaces);
+                }
+            }
             Command::TempDestination {
                 conn,
                 destination,
