@@ -19,6 +19,10 @@ data_dir = "data"
 persistent = true
 
 [[transport_connector]]
+name = "openwire"
+uri = "tcp://0.0.0.0:61616"
+
+[[transport_connector]]
 name = "stomp"
 uri = "stomp://0.0.0.0:61613"
 "#;
@@ -217,12 +221,14 @@ fn parse_byte_size(text: &str) -> Result<u64, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Stomp,
+    OpenWire,
 }
 
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Protocol::Stomp => "stomp",
+            Protocol::OpenWire => "openwire",
         })
     }
 }
@@ -431,14 +437,15 @@ fn parse_connector(name: &str, uri: &str) -> Result<ConnectorConfig, String> {
         .ok_or_else(|| format!("'{uri}' is not a URI like stomp://host:port"))?;
     let protocol = match scheme {
         "stomp" | "stomp+nio" => Protocol::Stomp,
-        "tcp" | "nio" | "ssl" | "stomp+ssl" | "amqp" | "mqtt" | "ws" | "auto" => {
+        "tcp" | "nio" => Protocol::OpenWire,
+        "ssl" | "nio+ssl" | "stomp+ssl" | "amqp" | "mqtt" | "ws" | "wss" | "auto" => {
             return Err(format!(
-                "scheme '{scheme}' is not implemented yet (supported: stomp, stomp+nio)"
+                "scheme '{scheme}' is not implemented yet (supported: tcp, nio, stomp, stomp+nio)"
             ))
         }
         other => {
             return Err(format!(
-                "unknown scheme '{other}' (supported: stomp, stomp+nio)"
+                "unknown scheme '{other}' (supported: tcp, nio, stomp, stomp+nio)"
             ))
         }
     };
@@ -451,7 +458,11 @@ fn parse_connector(name: &str, uri: &str) -> Result<ConnectorConfig, String> {
         protocol,
         bind,
         max_connections: 1000,
-        max_frame_size: 64 << 20,
+        // ActiveMQ's defaults: 100 MiB for OpenWire frames; FerroMQ's 64 MiB for STOMP.
+        max_frame_size: match protocol {
+            Protocol::OpenWire => 100 << 20,
+            Protocol::Stomp => 64 << 20,
+        },
     };
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (key, value) = pair
@@ -507,8 +518,15 @@ mod tests {
     #[test]
     fn embedded_default_is_valid() {
         let config = BrokerConfig::embedded_default().unwrap();
-        assert_eq!(config.connectors.len(), 1);
-        assert_eq!(config.connectors[0].bind.port(), 61613);
+        let ports: Vec<(Protocol, u16)> = config
+            .connectors
+            .iter()
+            .map(|c| (c.protocol, c.bind.port()))
+            .collect();
+        assert_eq!(
+            ports,
+            [(Protocol::OpenWire, 61616), (Protocol::Stomp, 61613)]
+        );
         assert_eq!(config.data_dir, PathBuf::from("data"));
         assert!(config.persistent);
     }
@@ -551,8 +569,17 @@ mod tests {
     }
 
     #[test]
+    fn openwire_connectors_take_activemq_defaults() {
+        let text = "[[transport_connector]]\nname = \"openwire\"\nuri = \"tcp://0.0.0.0:61616?maximumConnections=10\"\n";
+        let connector = &parse(text).unwrap().connectors[0];
+        assert_eq!(connector.protocol, Protocol::OpenWire);
+        assert_eq!(connector.max_frame_size, 100 << 20);
+        assert_eq!(connector.max_connections, 10);
+    }
+
+    #[test]
     fn unimplemented_scheme_is_refused() {
-        let text = "[[transport_connector]]\nname = \"ow\"\nuri = \"tcp://127.0.0.1:61616\"\n";
+        let text = "[[transport_connector]]\nname = \"ow\"\nuri = \"ssl://127.0.0.1:61617\"\n";
         let err = parse(text).unwrap_err().to_string();
         assert!(err.contains("not implemented yet"), "{err}");
     }

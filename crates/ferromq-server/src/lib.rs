@@ -7,6 +7,8 @@
 
 pub mod config;
 mod listener;
+mod openwire;
+mod pending;
 mod stomp;
 
 use std::net::SocketAddr;

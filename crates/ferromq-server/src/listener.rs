@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{ConnectorConfig, Protocol};
-use crate::stomp;
+use crate::{openwire, stomp};
 
 /// What an accept loop needs.
 #[derive(Debug)]
@@ -43,6 +43,13 @@ pub(crate) async fn accept_loop(listener: TcpListener, context: ListenerContext)
         &context.connector,
         context.broker.clone(),
         &context.broker_name,
+    ));
+    let bound = listener.local_addr().unwrap_or(context.connector.bind);
+    let openwire_context = Arc::new(openwire::OpenWireContext::new(
+        &context.connector,
+        context.broker.clone(),
+        &context.broker_name,
+        bound,
     ));
     let mut backoff = Duration::from_millis(5);
     loop {
@@ -79,6 +86,14 @@ pub(crate) async fn accept_loop(listener: TcpListener, context: ListenerContext)
                 let stop = context.stop_connections.child_token();
                 context.connections.spawn(async move {
                     stomp::serve(stream, peer, task_context, stop).await;
+                    drop(permit);
+                });
+            }
+            Protocol::OpenWire => {
+                let task_context = Arc::clone(&openwire_context);
+                let stop = context.stop_connections.child_token();
+                context.connections.spawn(async move {
+                    openwire::serve(stream, peer, task_context, stop).await;
                     drop(permit);
                 });
             }

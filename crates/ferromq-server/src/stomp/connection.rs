@@ -2,22 +2,19 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use ferromq_core::{
-    AckMode, ConnectRequest, ConsumerId, CoreError, Outbound, SendOutcome, Session,
-};
-use ferromq_journal::Durable;
+use ferromq_core::{AckMode, ConnectRequest, ConsumerId, CoreError, Outbound, Session};
 use ferromq_stomp::{Codec, Command, Frame, Item, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use crate::pending::PendingSends;
 
 use super::{convert, StompContext, DELIVERIES_PER_WRITE, MAX_PENDING_SENDS, OUTBOUND_CAPACITY};
 
@@ -34,25 +31,6 @@ pub(super) struct Subscription {
     pub ack: AckMode,
     /// Deliveries awaiting an ACK/NACK, in delivery order: (tag, message id).
     pub unacked: VecDeque<(u64, String)>,
-}
-
-/// A send whose answer (and receipt) is still coming.
-pub(super) struct PendingSend {
-    pub receipt: Option<String>,
-    pub state: PendingState,
-}
-
-pub(super) enum PendingState {
-    Accepting(oneshot::Receiver<SendOutcome>),
-    Storing(Pin<Box<Durable>>),
-}
-
-impl std::fmt::Debug for PendingSend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingSend")
-            .field("receipt", &self.receipt)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Whether the connection goes on after a frame.
@@ -100,7 +78,7 @@ pub(super) struct Connection {
     write_buf: BytesMut,
     pub subscriptions: HashMap<String, Subscription>,
     pub consumers: HashMap<ConsumerId, String>,
-    pub pending: VecDeque<PendingSend>,
+    pub pending: PendingSends<Option<String>>,
     pub temp_prefix: String,
     /// How often we must send something (0: never).
     send_interval: Duration,
@@ -219,7 +197,7 @@ pub(super) async fn handshake(
         write_buf,
         subscriptions: HashMap::new(),
         consumers: HashMap::new(),
-        pending: VecDeque::new(),
+        pending: PendingSends::default(),
         temp_prefix,
         send_interval: Duration::from_millis(u64::from(client_receive)),
         receive_timeout: Duration::from_millis(u64::from(client_send)) * HEARTBEAT_GRACE,
@@ -275,7 +253,7 @@ impl Connection {
                 _ = stop.cancelled() => Event::Stop,
                 read = self.reader.read_buf(&mut self.read_buf), if reading => Event::Read(read),
                 outbound = self.session.next_outbound() => Event::Outbound(outbound),
-                (receipt, result) = next_send_done(&mut self.pending) => Event::SendDone(receipt, result),
+                (receipt, result) = self.pending.next_done() => Event::SendDone(receipt, result),
                 _ = ticker.tick() => Event::Tick,
             };
             let flow = match event {
@@ -464,7 +442,7 @@ impl Connection {
     /// next (a DISCONNECT's receipt, a COMMIT) is answered after everything sent before it.
     pub(super) async fn drain_sends(&mut self) -> Flow {
         while !self.pending.is_empty() {
-            let (receipt, result) = next_send_done(&mut self.pending).await;
+            let (receipt, result) = self.pending.next_done().await;
             if self.on_send_done(receipt, result) == Flow::Close {
                 return Flow::Close;
             }
@@ -496,32 +474,4 @@ impl Connection {
         self.last_write = Instant::now();
         result
     }
-}
-
-/// Resolves when the oldest pending send is answered (and stored, if persistent). Cancel safe:
-/// progress is kept in the queue itself. Never resolves while nothing is pending.
-async fn next_send_done(
-    pending: &mut VecDeque<PendingSend>,
-) -> (Option<String>, Result<(), CoreError>) {
-    let Some(front) = pending.front_mut() else {
-        return std::future::pending().await;
-    };
-    let result = loop {
-        match &mut front.state {
-            PendingState::Accepting(answer) => match answer.await {
-                Ok(Ok(Some(durable))) => front.state = PendingState::Storing(Box::pin(durable)),
-                Ok(Ok(None)) => break Ok(()),
-                Ok(Err(err)) => break Err(err),
-                Err(_) => break Err(CoreError::ShuttingDown),
-            },
-            PendingState::Storing(durable) => {
-                break durable
-                    .as_mut()
-                    .await
-                    .map_err(|err| CoreError::Store(err.to_string()));
-            }
-        }
-    };
-    let receipt = pending.pop_front().and_then(|done| done.receipt);
-    (receipt, result)
 }

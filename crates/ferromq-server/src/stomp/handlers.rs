@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use ferromq_core::{AckKind, AckMode, ConsumerSpec, DestinationKind, Selector};
 use ferromq_stomp::{Command, Frame, Version};
 
-use super::connection::{Connection, Flow, PendingSend, PendingState, StompFailure, Subscription};
+use super::connection::{Connection, Flow, StompFailure, Subscription};
 use super::convert;
 use super::MAX_PENDING_SENDS;
 
@@ -78,10 +78,7 @@ impl Connection {
             .send(message, transaction)
             .await
             .map_err(|_| None)?;
-        self.pending.push_back(PendingSend {
-            receipt,
-            state: PendingState::Accepting(answer),
-        });
+        self.pending.push(receipt, answer);
         if self.pending.len() >= MAX_PENDING_SENDS {
             // Frames already buffered keep coming through here; wait so the bound holds.
             if self.drain_sends().await == Flow::Close {
