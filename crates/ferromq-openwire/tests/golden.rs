@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use ferromq_openwire::{
     wire_format_property as prop, AckType, Codec, Command, Config, DataStructure, Destination,
     DestinationOperation, Limits, Message, MessageKind, PrimitiveMap, PrimitiveValue, RemoveTarget,
-    TransactionId, TransactionType, WireError, WireFormatInfo,
+    TransactionId, TransactionType, WireFormatInfo,
 };
 
 const CONN1_CLIENT: &[u8] = include_bytes!("golden/session/conn1-client.bin");
@@ -90,10 +90,7 @@ pub fn traced_codec() -> Codec {
 #[test]
 fn every_java_frame_reencodes_byte_for_byte() {
     let codec = Codec::default();
-    let streams = SESSIONS
-        .iter()
-        .copied()
-        .chain(MARSHALLED.iter().map(|(_, b)| *b));
+    let streams = all_streams();
     let mut count = 0;
     for stream in streams {
         for (raw, command) in frames(stream) {

@@ -50,7 +50,8 @@ pub const MARSHALLED: &[(&str, &[u8])] = marshalled![
     "xa_transaction_info_6",
     "xa_transaction_info_7",
 ];
-pub const STACK_TRACE: &[u8] = include_bytes!("golden/marshalled/exception_response_stack_trace.bin");
+pub const STACK_TRACE: &[u8] =
+    include_bytes!("golden/marshalled/exception_response_stack_trace.bin");
 const NULL_FRAME: &[u8] = include_bytes!("golden/marshalled/null.bin");
 #[test]
 fn java_marshalled_structures() {
@@ -253,7 +254,7 @@ fn export_frames_for_the_java_check() {
     let codec = Codec::default();
     let mut out = BytesMut::new();
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let strategy = crate::strategies::command(false);
+    let strategy = crate::command_strategies::command(false);
     for _ in 0..3000 {
         let command = strategy
             .new_tree(&mut runner)

@@ -11,9 +11,9 @@ use ferromq_openwire::{
 use proptest::collection::vec;
 use proptest::prelude::*;
 
+use crate::command_strategies;
 use crate::golden;
 use crate::roundtrip::decode_in_chunks;
-use crate::strategies;
 
 fn small_codec() -> Codec {
     Codec::new(Config {
@@ -90,7 +90,7 @@ proptest! {
 
     #[test]
     fn truncated_commands_are_unexpected_eof(
-        command in strategies::command(false),
+        command in command_strategies::command(false),
         cut in any::<prop::sample::Index>(),
     ) {
         let codec = Codec::default();
@@ -106,7 +106,7 @@ proptest! {
     }
 
     #[test]
-    fn trailing_bytes_are_refused(command in strategies::command(false), extra in 1..8usize) {
+    fn trailing_bytes_are_refused(command in command_strategies::command(false), extra in 1..8usize) {
         let codec = Codec::default();
         let wire = encode(&codec, &command);
         let mut body = wire[5..].to_vec();

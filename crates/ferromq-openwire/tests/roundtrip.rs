@@ -8,7 +8,7 @@ use ferromq_openwire::{
 };
 use proptest::prelude::*;
 
-use crate::strategies;
+use crate::{command_strategies, strategies};
 
 fn traced_codec() -> Codec {
     let mut codec = Codec::new(Config {
@@ -55,7 +55,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn every_command_round_trips(command in strategies::command(false)) {
+    fn every_command_round_trips(command in command_strategies::command(false)) {
         let codec = Codec::default();
         let wire = encode_all(&codec, std::slice::from_ref(&command))?;
         prop_assert_eq!(codec.check(&wire).ok().flatten(), Some(wire.len()));
@@ -64,7 +64,7 @@ proptest! {
     }
 
     #[test]
-    fn stack_traces_round_trip_when_negotiated(command in strategies::command(true)) {
+    fn stack_traces_round_trip_when_negotiated(command in command_strategies::command(true)) {
         let codec = traced_codec();
         let wire = encode_all(&codec, std::slice::from_ref(&command))?;
         prop_assert_eq!(codec.decode_frame(wire.freeze()).ok(), Some(command));
@@ -72,7 +72,7 @@ proptest! {
 
     #[test]
     fn splitting_the_input_anywhere_yields_the_same_commands(
-        commands in proptest::collection::vec(strategies::command(false), 1..5),
+        commands in proptest::collection::vec(command_strategies::command(false), 1..5),
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..4),
     ) {
         let codec = Codec::default();

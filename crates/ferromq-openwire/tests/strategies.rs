@@ -1,4 +1,5 @@
-//! proptest strategies for every command and the structures inside them.
+//! proptest strategies for the leaves of commands: strings, byte arrays, ids, destinations,
+//! transaction ids, throwables and primitive values and messages (`command_strategies.rs` builds the other commands).
 //!
 //! Strings draw from all of Unicode (NUL and supplementary characters included, the cases where
 //! modified UTF-8 differs from UTF-8). Floats exclude NaN only because NaN != NaN; its bits
@@ -6,14 +7,9 @@
 
 use bytes::Bytes;
 use ferromq_openwire::{
-    AckType, BlobInfo, BrokerId, BrokerInfo, Command, ConnectionControl, ConnectionError,
-    ConnectionId, ConnectionInfo, ConsumerControl, ConsumerId, ConsumerInfo, ControlCommand,
-    DataArrayResponse, DataResponse, DataStructure, Destination, DestinationInfo,
-    DestinationOperation, ExceptionResponse, FlushCommand, IntegerResponse, KeepAliveInfo,
-    LocalTransactionId, Message, MessageAck, MessageDispatch, MessageId, MessageKind, MessagePull,
-    PrimitiveMap, PrimitiveValue, ProducerAck, ProducerId, ProducerInfo, RemoveInfo,
-    RemoveSubscriptionInfo, RemoveTarget, Response, SessionId, SessionInfo, ShutdownInfo,
-    StackTraceElement, Throwable, TransactionId, TransactionInfo, TransactionType, WireFormatInfo,
+    BlobInfo, BrokerId, ConnectionId, ConsumerId, DataStructure, Destination, DestinationInfo,
+    DestinationOperation, LocalTransactionId, Message, MessageId, MessageKind, PrimitiveMap,
+    PrimitiveValue, ProducerId, SessionId, StackTraceElement, Throwable, TransactionId,
     XaTransactionId,
 };
 use proptest::collection::{btree_map, vec};
@@ -34,7 +30,7 @@ pub fn bytes() -> impl Strategy<Value = Bytes> {
     vec(any::<u8>(), 0..24).prop_map(Bytes::from)
 }
 
-fn opt_bytes() -> impl Strategy<Value = Option<Bytes>> {
+pub fn opt_bytes() -> impl Strategy<Value = Option<Bytes>> {
     proptest::option::of(bytes())
 }
 
@@ -42,14 +38,14 @@ pub fn connection_id() -> impl Strategy<Value = ConnectionId> {
     string().prop_map(|value| ConnectionId { value })
 }
 
-fn session_id() -> impl Strategy<Value = SessionId> {
+pub fn session_id() -> impl Strategy<Value = SessionId> {
     (string(), any::<i64>()).prop_map(|(connection_id, value)| SessionId {
         connection_id,
         value,
     })
 }
 
-fn consumer_id() -> impl Strategy<Value = ConsumerId> {
+pub fn consumer_id() -> impl Strategy<Value = ConsumerId> {
     (string(), any::<i64>(), any::<i64>()).prop_map(|(connection_id, session_id, value)| {
         ConsumerId {
             connection_id,
@@ -59,7 +55,7 @@ fn consumer_id() -> impl Strategy<Value = ConsumerId> {
     })
 }
 
-fn producer_id() -> impl Strategy<Value = ProducerId> {
+pub fn producer_id() -> impl Strategy<Value = ProducerId> {
     (string(), any::<i64>(), any::<i64>()).prop_map(|(connection_id, session_id, value)| {
         ProducerId {
             connection_id,
@@ -69,7 +65,7 @@ fn producer_id() -> impl Strategy<Value = ProducerId> {
     })
 }
 
-fn broker_path() -> impl Strategy<Value = Option<Vec<BrokerId>>> {
+pub fn broker_path() -> impl Strategy<Value = Option<Vec<BrokerId>>> {
     proptest::option::of(vec(string().prop_map(|value| BrokerId { value }), 0..3))
 }
 
@@ -85,7 +81,7 @@ pub fn destination() -> impl Strategy<Value = Destination> {
     ]
 }
 
-fn transaction_id() -> impl Strategy<Value = TransactionId> {
+pub fn transaction_id() -> impl Strategy<Value = TransactionId> {
     prop_oneof![
         (any::<i64>(), proptest::option::of(connection_id())).prop_map(|(value, connection_id)| {
             TransactionId::Local(LocalTransactionId {
@@ -103,7 +99,7 @@ fn transaction_id() -> impl Strategy<Value = TransactionId> {
     ]
 }
 
-fn message_id() -> impl Strategy<Value = MessageId> {
+pub fn message_id() -> impl Strategy<Value = MessageId> {
     (
         opt_string(),
         proptest::option::of(producer_id()),
@@ -192,20 +188,7 @@ pub fn primitive_map() -> impl Strategy<Value = PrimitiveMap> {
     btree_map(string(), primitive_value(), 0..6)
 }
 
-fn wire_format_info() -> impl Strategy<Value = WireFormatInfo> {
-    (
-        any::<[u8; 8]>(),
-        any::<i32>(),
-        proptest::option::of(primitive_map()),
-    )
-        .prop_map(|(magic, version, properties)| WireFormatInfo {
-            magic,
-            version,
-            properties,
-        })
-}
-
-fn kind() -> impl Strategy<Value = MessageKind> {
+pub fn kind() -> impl Strategy<Value = MessageKind> {
     prop_oneof![
         Just(MessageKind::Message),
         Just(MessageKind::Bytes),
@@ -225,7 +208,7 @@ fn kind() -> impl Strategy<Value = MessageKind> {
 }
 
 /// A nested data structure, as advisories carry (kept shallow).
-fn data_structure() -> impl Strategy<Value = DataStructure> {
+pub fn data_structure() -> impl Strategy<Value = DataStructure> {
     prop_oneof![
         destination().prop_map(DataStructure::Destination),
         consumer_id().prop_map(DataStructure::ConsumerId),
@@ -235,7 +218,7 @@ fn data_structure() -> impl Strategy<Value = DataStructure> {
     ]
 }
 
-fn destination_info() -> impl Strategy<Value = DestinationInfo> {
+pub fn destination_info() -> impl Strategy<Value = DestinationInfo> {
     (
         base(),
         proptest::option::of(connection_id()),
@@ -257,7 +240,7 @@ fn destination_info() -> impl Strategy<Value = DestinationInfo> {
         )
 }
 
-fn base() -> impl Strategy<Value = (i32, bool)> {
+pub fn base() -> impl Strategy<Value = (i32, bool)> {
     (any::<i32>(), any::<bool>())
 }
 
@@ -342,380 +325,4 @@ pub fn message() -> BoxedStrategy<Message> {
             broker_out_time: t.5,
         })
         .boxed()
-}
-
-fn consumer_info() -> BoxedStrategy<ConsumerInfo> {
-    let a = (
-        base(),
-        proptest::option::of(consumer_id()),
-        any::<bool>(),
-        proptest::option::of(destination()),
-        any::<i32>(),
-        any::<i32>(),
-        any::<bool>(),
-        opt_string(),
-        opt_string(),
-        opt_string(),
-    );
-    let b = (
-        any::<[bool; 6]>(),
-        any::<u8>(),
-        broker_path(),
-        // Java turns an empty network consumer path into null.
-        proptest::option::of(vec(consumer_id(), 1..3)),
-    );
-    (a, b)
-        .prop_map(|(a, b)| ConsumerInfo {
-            command_id: a.0 .0,
-            response_required: a.0 .1,
-            consumer_id: a.1,
-            browser: a.2,
-            destination: a.3,
-            prefetch_size: a.4,
-            maximum_pending_message_limit: a.5,
-            dispatch_async: a.6,
-            selector: a.7,
-            client_id: a.8,
-            subscription_name: a.9,
-            no_local: b.0[0],
-            exclusive: b.0[1],
-            retroactive: b.0[2],
-            network_subscription: b.0[3],
-            optimized_acknowledge: b.0[4],
-            no_range_acks: b.0[5],
-            priority: b.1,
-            broker_path: b.2,
-            additional_predicate: None,
-            network_consumer_path: b.3,
-        })
-        .boxed()
-}
-
-fn broker_info() -> impl Strategy<Value = BrokerInfo> {
-    let leaf = (
-        base(),
-        proptest::option::of(string().prop_map(|value| BrokerId { value })),
-        opt_string(),
-        opt_string(),
-        any::<[bool; 5]>(),
-        any::<i64>(),
-        opt_string(),
-        opt_string(),
-    )
-        .prop_map(|(b, id, url, name, f, cid, up, np)| BrokerInfo {
-            command_id: b.0,
-            response_required: b.1,
-            broker_id: id,
-            broker_url: url,
-            peer_broker_infos: None,
-            broker_name: name,
-            slave_broker: f[0],
-            master_broker: f[1],
-            fault_tolerant_configuration: f[2],
-            duplex_connection: f[3],
-            network_connection: f[4],
-            connection_id: cid,
-            broker_upload_url: up,
-            network_properties: np,
-        })
-        .boxed();
-    (leaf.clone(), proptest::option::of(vec(leaf, 0..2))).prop_map(|(mut b, peers)| {
-        b.peer_broker_infos = peers;
-        b
-    })
-}
-
-/// Any command, with throwables shaped for `traced` codecs.
-pub fn command(traced: bool) -> BoxedStrategy<Command> {
-    let opt_thr = proptest::option::of(throwable(traced));
-    prop_oneof![
-        wire_format_info().prop_map(Command::from).boxed(),
-        broker_info().prop_map(Command::from).boxed(),
-        (
-            base(),
-            proptest::option::of(connection_id()),
-            (opt_string(), opt_string(), opt_string()),
-            broker_path(),
-            any::<[bool; 5]>(),
-            opt_string()
-        )
-            .prop_map(
-                |(b, c, (id, pw, user), bp, f, ip)| Command::from(ConnectionInfo {
-                    command_id: b.0,
-                    response_required: b.1,
-                    connection_id: c,
-                    client_id: id,
-                    password: pw,
-                    user_name: user,
-                    broker_path: bp,
-                    broker_master_connector: f[0],
-                    manageable: f[1],
-                    client_master: f[2],
-                    fault_tolerant: f[3],
-                    failover_reconnect: f[4],
-                    client_ip: ip,
-                })
-            )
-            .boxed(),
-        (base(), proptest::option::of(session_id())).prop_map(|(b, s)| Command::from(
-            SessionInfo {
-                command_id: b.0,
-                response_required: b.1,
-                session_id: s
-            }
-        )),
-        consumer_info().prop_map(Command::from).boxed(),
-        (
-            base(),
-            proptest::option::of(producer_id()),
-            proptest::option::of(destination()),
-            broker_path(),
-            any::<bool>(),
-            any::<i32>()
-        )
-            .prop_map(|(b, p, d, bp, a, w)| Command::from(ProducerInfo {
-                command_id: b.0,
-                response_required: b.1,
-                producer_id: p,
-                destination: d,
-                broker_path: bp,
-                dispatch_async: a,
-                window_size: w,
-            }))
-            .boxed(),
-        (
-            base(),
-            proptest::option::of(connection_id()),
-            proptest::option::of(transaction_id()),
-            any::<u8>()
-        )
-            .prop_map(|(b, c, t, ty)| Command::from(TransactionInfo {
-                command_id: b.0,
-                response_required: b.1,
-                connection_id: c,
-                transaction_id: t,
-                transaction_type: TransactionType(ty),
-            }))
-            .boxed(),
-        destination_info().prop_map(Command::from).boxed(),
-        (
-            base(),
-            proptest::option::of(connection_id()),
-            opt_string(),
-            opt_string()
-        )
-            .prop_map(|(b, c, s, id)| Command::from(RemoveSubscriptionInfo {
-                command_id: b.0,
-                response_required: b.1,
-                connection_id: c,
-                subscription_name: s,
-                client_id: id,
-            }))
-            .boxed(),
-        base()
-            .prop_map(|b| Command::from(KeepAliveInfo {
-                command_id: b.0,
-                response_required: b.1
-            }))
-            .boxed(),
-        base()
-            .prop_map(|b| Command::from(ShutdownInfo {
-                command_id: b.0,
-                response_required: b.1
-            }))
-            .boxed(),
-        base()
-            .prop_map(|b| Command::from(FlushCommand {
-                command_id: b.0,
-                response_required: b.1
-            }))
-            .boxed(),
-        (base(), opt_string())
-            .prop_map(|(b, c)| Command::from(ControlCommand {
-                command_id: b.0,
-                response_required: b.1,
-                command: c
-            }))
-            .boxed(),
-        (
-            base(),
-            prop_oneof![
-                connection_id().prop_map(RemoveTarget::Connection),
-                session_id().prop_map(RemoveTarget::Session),
-                consumer_id().prop_map(RemoveTarget::Consumer),
-                producer_id().prop_map(RemoveTarget::Producer),
-            ],
-            any::<i64>()
-        )
-            .prop_map(|(b, t, l)| Command::from(RemoveInfo {
-                command_id: b.0,
-                response_required: b.1,
-                object_id: t,
-                last_delivered_sequence_id: l,
-            }))
-            .boxed(),
-        (
-            base(),
-            opt_thr.clone(),
-            proptest::option::of(connection_id())
-        )
-            .prop_map(|(b, e, c)| Command::from(ConnectionError {
-                command_id: b.0,
-                response_required: b.1,
-                exception: e,
-                connection_id: c,
-            }))
-            .boxed(),
-        (
-            base(),
-            proptest::option::of(destination()),
-            proptest::option::of(consumer_id()),
-            any::<i32>(),
-            any::<[bool; 4]>()
-        )
-            .prop_map(|(b, d, c, p, f)| Command::from(ConsumerControl {
-                command_id: b.0,
-                response_required: b.1,
-                destination: d,
-                close: f[0],
-                consumer_id: c,
-                prefetch: p,
-                flush: f[1],
-                start: f[2],
-                stop: f[3],
-            }))
-            .boxed(),
-        (
-            base(),
-            any::<[bool; 6]>(),
-            opt_string(),
-            opt_string(),
-            opt_bytes()
-        )
-            .prop_map(|(b, f, cb, rt, t)| Command::from(ConnectionControl {
-                command_id: b.0,
-                response_required: b.1,
-                close: f[0],
-                exit: f[1],
-                fault_tolerant: f[2],
-                resume: f[3],
-                suspend: f[4],
-                connected_brokers: cb,
-                reconnect_to: rt,
-                rebalance_connection: f[5],
-                token: t,
-            }))
-            .boxed(),
-        (base(), proptest::option::of(producer_id()), any::<i32>())
-            .prop_map(|(b, p, s)| {
-                Command::from(ProducerAck {
-                    command_id: b.0,
-                    response_required: b.1,
-                    producer_id: p,
-                    size: s,
-                })
-            })
-            .boxed(),
-        (
-            base(),
-            proptest::option::of(consumer_id()),
-            proptest::option::of(destination()),
-            any::<i64>(),
-            opt_string(),
-            proptest::option::of(message_id())
-        )
-            .prop_map(|(b, c, d, t, corr, m)| Command::from(MessagePull {
-                command_id: b.0,
-                response_required: b.1,
-                consumer_id: c,
-                destination: d,
-                timeout: t,
-                correlation_id: corr,
-                message_id: m,
-            }))
-            .boxed(),
-        (
-            base(),
-            proptest::option::of(consumer_id()),
-            proptest::option::of(destination()),
-            proptest::option::of(message()),
-            any::<i32>()
-        )
-            .prop_map(|(b, c, d, m, r)| Command::from(MessageDispatch {
-                command_id: b.0,
-                response_required: b.1,
-                consumer_id: c,
-                destination: d,
-                message: m.map(Box::new),
-                redelivery_counter: r,
-            }))
-            .boxed(),
-        (
-            (
-                base(),
-                proptest::option::of(destination()),
-                proptest::option::of(transaction_id()),
-                proptest::option::of(consumer_id()),
-                any::<u8>()
-            ),
-            proptest::option::of(message_id()),
-            proptest::option::of(message_id()),
-            any::<i32>(),
-            opt_thr.clone()
-        )
-            .prop_map(|((b, d, t, c, ty), f, l, n, p)| Command::from(MessageAck {
-                command_id: b.0,
-                response_required: b.1,
-                destination: d,
-                transaction_id: t,
-                consumer_id: c,
-                ack_type: AckType(ty),
-                first_message_id: f,
-                last_message_id: l,
-                message_count: n,
-                poison_cause: p,
-            }))
-            .boxed(),
-        message().prop_map(Command::from).boxed(),
-        (base(), any::<i32>())
-            .prop_map(|(b, c)| Command::from(Response {
-                command_id: b.0,
-                response_required: b.1,
-                correlation_id: c,
-            }))
-            .boxed(),
-        (base(), any::<i32>(), opt_thr).prop_map(|(b, c, e)| Command::from(ExceptionResponse {
-            command_id: b.0,
-            response_required: b.1,
-            correlation_id: c,
-            exception: e,
-        })),
-        (base(), any::<i32>(), proptest::option::of(data_structure()))
-            .prop_map(|(b, c, d)| Command::from(DataResponse {
-                command_id: b.0,
-                response_required: b.1,
-                correlation_id: c,
-                data: d.map(Box::new),
-            }))
-            .boxed(),
-        (
-            base(),
-            any::<i32>(),
-            proptest::option::of(vec(data_structure(), 0..3))
-        )
-            .prop_map(|(b, c, d)| Command::from(DataArrayResponse {
-                command_id: b.0,
-                response_required: b.1,
-                correlation_id: c,
-                data: d,
-            }))
-            .boxed(),
-        (base(), any::<i32>(), any::<i32>()).prop_map(|(b, c, r)| Command::from(IntegerResponse {
-            command_id: b.0,
-            response_required: b.1,
-            correlation_id: c,
-            result: r,
-        })),
-    ]
-    .boxed()
 }
