@@ -7,4 +7,5 @@
 mod dispatch;
 mod flow_control;
 mod lifecycle;
+mod openwire;
 mod store;
