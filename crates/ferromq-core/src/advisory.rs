@@ -22,6 +22,53 @@ pub enum Advisory {
         added: bool,
         consumer_count: usize,
     },
+    /// A producer for `destination` was added or removed.
+    Producer {
+        destination: Destination,
+        producer: String,
+        added: bool,
+    },
+    /// A client connection was opened or closed.
+    Connection {
+        connection: u64,
+        client_id: Option<String>,
+        added: bool,
+    },
+    /// A queue or topic came into existence or was deleted.
+    Destination {
+        destination: Destination,
+        added: bool,
+    },
+}
+
+/// `ActiveMQ.Advisory.Connection`.
+pub fn connection_topic() -> Option<Destination> {
+    Destination::topic("ActiveMQ.Advisory.Connection").ok()
+}
+
+/// `ActiveMQ.Advisory.Queue` / `ActiveMQ.Advisory.Topic`.
+pub fn destination_topic(kind: DestinationKind) -> Option<Destination> {
+    let name = match kind {
+        DestinationKind::Queue => "ActiveMQ.Advisory.Queue",
+        DestinationKind::Topic => "ActiveMQ.Advisory.Topic",
+        _ => return None,
+    };
+    Destination::topic(name).ok()
+}
+
+/// `ActiveMQ.Advisory.Producer.Queue.<name>` / `...Topic.<name>`.
+pub fn producer_topic(destination: &Destination) -> Option<Destination> {
+    let family = match destination.kind() {
+        DestinationKind::Queue => "Queue",
+        DestinationKind::Topic => "Topic",
+        DestinationKind::TempQueue => "TempQueue",
+        DestinationKind::TempTopic => "TempTopic",
+    };
+    Destination::topic(format!(
+        "ActiveMQ.Advisory.Producer.{family}.{}",
+        destination.name()
+    ))
+    .ok()
 }
 
 /// The advisory topic for temporary queues or topics.

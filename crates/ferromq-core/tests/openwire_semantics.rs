@@ -311,3 +311,44 @@ async fn a_consumer_replayed_with_prefetch_zero_resumes_when_its_prefetch_is_res
     session.set_prefetch(consumer, 1000).await.unwrap();
     assert_eq!(body(&deliver(&mut session).await), "waiting");
 }
+
+#[tokio::test]
+async fn connection_destination_and_producer_advisories() {
+    use ferromq_core::advisory::Advisory;
+    let handle = core(CoreConfig::default());
+    let mut watcher = session(&handle, None).await;
+    for name in [
+        "ActiveMQ.Advisory.Connection",
+        "ActiveMQ.Advisory.Queue",
+        "ActiveMQ.Advisory.Producer.Queue.jobs",
+    ] {
+        subscribe(&watcher, spec(topic(name), AckMode::Auto)).await;
+    }
+    let other = session(&handle, Some("app")).await;
+    match deliver(&mut watcher).await.message.advisory.clone() {
+        Some(Advisory::Connection {
+            added: true,
+            client_id,
+            ..
+        }) => assert_eq!(client_id.as_deref(), Some("app")),
+        advisory => panic!("expected a connection advisory, got {advisory:?}"),
+    }
+    send(&other, text(queue("jobs"), "first")).await;
+    assert!(matches!(
+        deliver(&mut watcher).await.message.advisory.clone(),
+        Some(Advisory::Destination { added: true, destination }) if destination == queue("jobs")
+    ));
+    other
+        .announce_producer(queue("jobs"), "ID:p:1:1".into(), true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        deliver(&mut watcher).await.message.advisory,
+        Some(Advisory::Producer { added: true, .. })
+    ));
+    other.close().await;
+    assert!(matches!(
+        deliver(&mut watcher).await.message.advisory,
+        Some(Advisory::Connection { added: false, .. })
+    ));
+}

@@ -90,6 +90,61 @@ impl State {
         );
     }
 
+    /// Tells `ActiveMQ.Advisory.Producer.*` listeners that a producer came or went.
+    pub fn advise_producer(&mut self, destination: &Destination, producer: String, added: bool) {
+        if advisory::is_advisory_topic(destination) {
+            return;
+        }
+        let Some(topic) = advisory::producer_topic(destination) else {
+            return;
+        };
+        self.publish_advisory(
+            topic,
+            Advisory::Producer {
+                destination: destination.clone(),
+                producer,
+                added,
+            },
+        );
+    }
+
+    /// Tells `ActiveMQ.Advisory.Connection` listeners that a connection opened or closed.
+    pub fn advise_connection(
+        &mut self,
+        connection: ConnectionId,
+        client_id: Option<String>,
+        added: bool,
+    ) {
+        let Some(topic) = advisory::connection_topic() else {
+            return;
+        };
+        self.publish_advisory(
+            topic,
+            Advisory::Connection {
+                connection,
+                client_id,
+                added,
+            },
+        );
+    }
+
+    /// Tells `ActiveMQ.Advisory.Queue`/`Topic` listeners that a destination appeared or went.
+    pub fn advise_destination(&mut self, destination: &Destination, added: bool) {
+        if advisory::is_advisory_topic(destination) {
+            return;
+        }
+        let Some(topic) = advisory::destination_topic(destination.kind()) else {
+            return;
+        };
+        self.publish_advisory(
+            topic,
+            Advisory::Destination {
+                destination: destination.clone(),
+                added,
+            },
+        );
+    }
+
     /// A new subscription to the temporary-destination advisory topics first hears about every
     /// temporary destination that already exists, as ActiveMQ does; the client depends on it.
     pub fn replay_temp_advisories(&mut self, subscription_space: &str) {

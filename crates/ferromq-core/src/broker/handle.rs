@@ -366,6 +366,27 @@ impl Session {
         .await
     }
 
+    /// Announces a producer on `destination` (or its end) to advisory listeners.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn announce_producer(
+        &self,
+        destination: Destination,
+        producer: String,
+        added: bool,
+    ) -> Result<(), CoreError> {
+        send(
+            &self.commands,
+            Command::ProducerAdvisory {
+                destination,
+                producer,
+                added,
+            },
+        )
+        .await
+    }
+
     /// Asks for one message for a prefetch-0 consumer; it arrives as a delivery, or, when
     /// `wait` is false and nothing is there, as `Outbound::PullEmpty`.
     ///

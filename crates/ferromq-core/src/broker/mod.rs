@@ -259,6 +259,13 @@ pub(crate) enum Command {
         consumer: ConsumerId,
         prefetch: u32,
     },
+    /// A protocol adapter's producer came or went (producers live in the adapters; the core
+    /// only publishes the advisory).
+    ProducerAdvisory {
+        destination: Destination,
+        producer: String,
+        added: bool,
+    },
     /// Creates or deletes a temporary destination explicitly (OpenWire's DestinationInfo).
     TempDestination {
         conn: ConnectionId,

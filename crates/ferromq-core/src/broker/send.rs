@@ -162,7 +162,11 @@ impl State {
                     self.put(&key, &shared, &mut encoded, ops);
                 }
                 DestinationKind::Topic | DestinationKind::TempTopic => {
-                    *self.topic_publishes.entry(part.clone()).or_default() += 1;
+                    let published = self.topic_publishes.entry(part.clone()).or_default();
+                    *published += 1;
+                    if *published == 1 {
+                        self.advise_destination(&part, true);
+                    }
                     let targets: Vec<String> = self
                         .topic_subscriptions
                         .iter()

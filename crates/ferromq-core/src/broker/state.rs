@@ -241,6 +241,11 @@ impl State {
                     self.dirty.extend(spaces);
                 }
             }
+            Command::ProducerAdvisory {
+                destination,
+                producer,
+                added,
+            } => self.advise_producer(&destination, producer, added),
             Command::TempDestination {
                 conn,
                 destination,

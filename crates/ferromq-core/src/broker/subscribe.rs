@@ -63,6 +63,7 @@ impl State {
         let id = self.next_connection;
         self.next_connection += 1;
         tracing::debug!(conn = id, peer = %request.peer, client_id = ?request.client_id, "connection registered");
+        let advised_client_id = request.client_id.clone();
         self.connections.insert(
             id,
             Connection {
@@ -79,6 +80,7 @@ impl State {
                 parked_sends: 0,
             },
         );
+        self.advise_connection(id, advised_client_id, true);
         Ok(id)
     }
 
@@ -103,6 +105,7 @@ impl State {
                 self.temp_topics.remove(&topic);
                 self.advise_temp_destination(&topic, false, conn);
             }
+            self.advise_connection(conn, connection.client_id.clone(), false);
             tracing::debug!(conn, peer = %connection.peer, "connection closed");
         }
     }
@@ -281,10 +284,14 @@ impl State {
         let Some(space) = self.spaces.remove(key) else {
             return;
         };
-        if space.destination.kind() == DestinationKind::TempQueue {
-            if let Some(owner) = space.owner {
+        match (space.destination.kind(), &space.role, space.owner) {
+            (DestinationKind::TempQueue, _, Some(owner)) => {
                 self.advise_temp_destination(&space.destination, false, owner);
             }
+            (DestinationKind::Queue, SpaceRole::Queue, _) => {
+                self.advise_destination(&space.destination, false)
+            }
+            _ => {}
         }
         self.memory = self.memory.saturating_sub(space.memory);
         self.memory_released = true;
@@ -337,8 +344,9 @@ impl State {
         space.consumers = wildcard_consumers;
         let owner = space.owner;
         self.spaces.insert(key.clone(), space);
-        if let Some(owner) = owner {
-            self.advise_temp_destination(destination, true, owner);
+        match owner {
+            Some(owner) => self.advise_temp_destination(destination, true, owner),
+            None => self.advise_destination(destination, true),
         }
         key
     }

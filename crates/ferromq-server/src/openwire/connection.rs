@@ -60,7 +60,8 @@ pub(super) struct Connection {
     /// The client's consumer ids and the core's, both ways.
     pub consumers: HashMap<wire::ConsumerId, ConsumerId>,
     pub by_core: HashMap<ConsumerId, wire::ConsumerId>,
-    pub producers: HashMap<wire::ProducerId, i32>,
+    /// Producer window sizes and fixed destinations (for producer advisories).
+    pub producers: HashMap<wire::ProducerId, (i32, Option<ferromq_core::Destination>)>,
     pub pending: PendingSends<SendAnswer>,
     /// Pulls with a timeout, soonest first.
     pub pull_deadlines: Vec<(Instant, ConsumerId)>,

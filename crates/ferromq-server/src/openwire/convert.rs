@@ -317,6 +317,56 @@ fn advisory_structure(advisory: &Advisory) -> wire::DataStructure {
                 wire::RemoveInfo::new(wire::RemoveTarget::Consumer(consumer_id)).into()
             }
         }
+        Advisory::Producer {
+            destination,
+            producer,
+            added,
+        } => {
+            let producer_id = parse_producer_id(producer).unwrap_or(wire::ProducerId {
+                connection_id: synthetic_connection(0).value,
+                session_id: 0,
+                value: 0,
+            });
+            if *added {
+                wire::ProducerInfo {
+                    producer_id: Some(producer_id),
+                    destination: Some(destination_to_wire(destination)),
+                    ..wire::ProducerInfo::default()
+                }
+                .into()
+            } else {
+                wire::RemoveInfo::new(wire::RemoveTarget::Producer(producer_id)).into()
+            }
+        }
+        Advisory::Connection {
+            connection,
+            client_id,
+            added,
+        } => {
+            if *added {
+                wire::ConnectionInfo {
+                    connection_id: Some(synthetic_connection(*connection)),
+                    client_id: client_id.clone(),
+                    ..wire::ConnectionInfo::default()
+                }
+                .into()
+            } else {
+                wire::RemoveInfo::new(wire::RemoveTarget::Connection(synthetic_connection(
+                    *connection,
+                )))
+                .into()
+            }
+        }
+        Advisory::Destination { destination, added } => wire::DestinationInfo {
+            destination: Some(destination_to_wire(destination)),
+            operation_type: if *added {
+                wire::DestinationOperation::ADD
+            } else {
+                wire::DestinationOperation::REMOVE
+            },
+            ..wire::DestinationInfo::default()
+        }
+        .into(),
     };
     wire::DataStructure::Command(Box::new(command))
 }

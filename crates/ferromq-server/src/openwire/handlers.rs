@@ -64,7 +64,7 @@ impl Connection {
             Command::Message(message) => return self.on_message(*message, correlation).await,
             Command::ConnectionInfo(info) => self.on_connection(info).await,
             Command::SessionInfo(info) => self.on_session(&info),
-            Command::ProducerInfo(info) => self.on_producer(info),
+            Command::ProducerInfo(info) => self.on_producer(info).await,
             Command::ConsumerInfo(info) => self.on_consumer(info).await,
             Command::RemoveInfo(info) => self.on_remove(info).await,
             Command::RemoveSubscriptionInfo(info) => self.on_remove_subscription(info).await,
@@ -163,13 +163,26 @@ impl Connection {
         }
     }
 
-    fn on_producer(&mut self, info: wire::ProducerInfo) -> Result<(), Refusal> {
+    async fn on_producer(&mut self, info: wire::ProducerInfo) -> Result<(), Refusal> {
         self.session()?;
         let id = info
             .producer_id
             .ok_or_else(|| Refusal::fatal("ProducerInfo without a producer id"))?;
         self.check_session(id.session_id)?;
-        self.producers.insert(id, info.window_size);
+        let destination = info
+            .destination
+            .as_ref()
+            .map(convert::destination_from_wire)
+            .transpose()
+            .map_err(Refusal::new)?;
+        if let Some(destination) = &destination {
+            let announced = self
+                .session()?
+                .announce_producer(destination.clone(), id.to_string(), true)
+                .await;
+            announced.map_err(|err| Refusal::core(&err))?;
+        }
+        self.producers.insert(id, (info.window_size, destination));
         Ok(())
     }
 
@@ -179,8 +192,7 @@ impl Connection {
             .producer_id
             .as_ref()
             .and_then(|id| self.producers.get(id))
-            .copied()
-            .unwrap_or(0);
+            .map_or(0, |(window, _)| *window);
         let producer_ack = (correlation.is_none() && window > 0)
             .then(|| message.producer_id.clone())
             .flatten()
@@ -329,10 +341,7 @@ impl Connection {
         };
         match info.object_id {
             wire::RemoveTarget::Consumer(id) => self.remove_consumer(&id, last_delivered).await,
-            wire::RemoveTarget::Producer(id) => {
-                self.producers.remove(&id);
-                Ok(())
-            }
+            wire::RemoveTarget::Producer(id) => self.remove_producer(&id).await,
             wire::RemoveTarget::Session(id) => {
                 let consumers: Vec<wire::ConsumerId> = self
                     .consumers
@@ -343,8 +352,15 @@ impl Connection {
                 for consumer in consumers {
                     self.remove_consumer(&consumer, last_delivered).await?;
                 }
-                self.producers
-                    .retain(|producer, _| producer.session_id != id.value);
+                let producers: Vec<wire::ProducerId> = self
+                    .producers
+                    .keys()
+                    .filter(|p| p.session_id == id.value)
+                    .cloned()
+                    .collect();
+                for producer in producers {
+                    self.remove_producer(&producer).await?;
+                }
                 self.sessions.remove(&id.value);
                 Ok(())
             }
@@ -377,6 +393,17 @@ impl Connection {
             .unsubscribe_after(core_id, last_delivered)
             .await
             .map_err(|err| Refusal::core(&err))
+    }
+
+    async fn remove_producer(&mut self, id: &wire::ProducerId) -> Result<(), Refusal> {
+        if let Some((_, Some(destination))) = self.producers.remove(id) {
+            let announced = self
+                .session()?
+                .announce_producer(destination, id.to_string(), false)
+                .await;
+            announced.map_err(|err| Refusal::core(&err))?;
+        }
+        Ok(())
     }
 
     async fn on_remove_subscription(
