@@ -48,52 +48,50 @@ pub fn connection_topic() -> Option<Destination> {
 
 /// `ActiveMQ.Advisory.Queue` / `ActiveMQ.Advisory.Topic`.
 pub fn destination_topic(kind: DestinationKind) -> Option<Destination> {
-    let name = match kind {
-        DestinationKind::Queue => "ActiveMQ.Advisory.Queue",
-        DestinationKind::Topic => "ActiveMQ.Advisory.Topic",
-        _ => return None,
-    };
-    Destination::topic(name).ok()
+    match kind {
+        DestinationKind::Queue | DestinationKind::Topic => advisory_topic(family(kind)),
+        _ => None,
+    }
+}
+
+/// `ActiveMQ.Advisory.TempQueue` / `ActiveMQ.Advisory.TempTopic`.
+pub fn temp_destination_topic(kind: DestinationKind) -> Option<Destination> {
+    match kind {
+        DestinationKind::TempQueue | DestinationKind::TempTopic => advisory_topic(family(kind)),
+        _ => None,
+    }
 }
 
 /// `ActiveMQ.Advisory.Producer.Queue.<name>` / `...Topic.<name>`.
 pub fn producer_topic(destination: &Destination) -> Option<Destination> {
-    let family = match destination.kind() {
-        DestinationKind::Queue => "Queue",
-        DestinationKind::Topic => "Topic",
-        DestinationKind::TempQueue => "TempQueue",
-        DestinationKind::TempTopic => "TempTopic",
-    };
-    Destination::topic(format!(
-        "ActiveMQ.Advisory.Producer.{family}.{}",
-        destination.name()
-    ))
-    .ok()
-}
-
-/// The advisory topic for temporary queues or topics.
-pub fn temp_destination_topic(kind: DestinationKind) -> Option<Destination> {
-    let name = match kind {
-        DestinationKind::TempQueue => "ActiveMQ.Advisory.TempQueue",
-        DestinationKind::TempTopic => "ActiveMQ.Advisory.TempTopic",
-        _ => return None,
-    };
-    Destination::topic(name).ok()
+    per_destination_topic("Producer", destination)
 }
 
 /// `ActiveMQ.Advisory.Consumer.Queue.<name>` / `...Topic.<name>`.
 pub fn consumer_topic(destination: &Destination) -> Option<Destination> {
-    let family = match destination.kind() {
+    per_destination_topic("Consumer", destination)
+}
+
+/// How ActiveMQ names a kind of destination in advisory topics.
+fn family(kind: DestinationKind) -> &'static str {
+    match kind {
         DestinationKind::Queue => "Queue",
         DestinationKind::Topic => "Topic",
         DestinationKind::TempQueue => "TempQueue",
         DestinationKind::TempTopic => "TempTopic",
-    };
-    Destination::topic(format!(
-        "ActiveMQ.Advisory.Consumer.{family}.{}",
+    }
+}
+
+fn advisory_topic(suffix: &str) -> Option<Destination> {
+    Destination::topic(format!("ActiveMQ.Advisory.{suffix}")).ok()
+}
+
+fn per_destination_topic(subject: &str, destination: &Destination) -> Option<Destination> {
+    advisory_topic(&format!(
+        "{subject}.{}.{}",
+        family(destination.kind()),
         destination.name()
     ))
-    .ok()
 }
 
 /// Whether publishing an advisory about `destination` could loop (advisories about advisories).
