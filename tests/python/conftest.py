@@ -108,7 +108,7 @@ class FerroBroker:
 
     external = False
 
-    def __init__(self, workdir, broker_keys=None, query="", raw_config=None):
+    def __init__(self, workdir, broker_keys=None, query="", raw_config=None, console=False):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.data_dir = self.workdir / "data"
@@ -117,6 +117,10 @@ class FerroBroker:
         self.runtime_path = self.data_dir / RUNTIME_FILE
         self.broker_keys = dict(broker_keys or {})
         self.query = query
+        # The web console stays off unless a test asks for it, so tests never fight over
+        # 8161; when asked for it binds an ephemeral port, read from the runtime file.
+        self.console = console
+        self.console_address = None
         self.uri = "stomp://127.0.0.1:0" + (("?" + query.lstrip("?")) if query else "")
         self.proc = None
         self.host = None
@@ -128,6 +132,11 @@ class FerroBroker:
         lines = ["[broker]", 'name = "pytest"', "data_dir = %s" % toml_value(str(self.data_dir))]
         for key, value in self.broker_keys.items():
             lines.append("%s = %s" % (key, toml_value(value)))
+        lines += ["", "[console]"]
+        if self.console:
+            lines.append('listen = "127.0.0.1:0"')
+        else:
+            lines.append("enabled = false")
         lines += ["", "[[transport_connector]]", 'name = "stomp"',
                   "uri = %s" % toml_value(self.uri), ""]
         return "\n".join(lines)
@@ -172,6 +181,7 @@ class FerroBroker:
         if self.host in ("0.0.0.0", "::"):
             self.host = "127.0.0.1"
         self.port = int(port)
+        self.console_address = runtime.get("console", {}).get("address")
         return self
 
     def _fresh_runtime(self, pid):
@@ -252,16 +262,19 @@ class ExternalBroker:
 
 @pytest.fixture
 def broker_factory(tmp_path, request):
-    """``broker_factory(query="", start=True, **broker_keys)`` starts a broker
-    with extra ``[broker]`` keys and connector URI query options."""
+    """``broker_factory(query="", start=True, console=False, **broker_keys)``
+    starts a broker with extra ``[broker]`` keys and connector URI query
+    options; ``console=True`` turns the web console on (ephemeral port, in
+    ``console_address``)."""
     brokers = []
 
-    def make(query="", start=True, raw_config=None, **broker_keys):
+    def make(query="", start=True, raw_config=None, console=False, **broker_keys):
         if IS_ACTIVEMQ:
-            if broker_keys or query or raw_config is not None:
+            if broker_keys or query or raw_config is not None or console:
                 pytest.skip("broker options need a broker the test starts itself")
             return ExternalBroker(*TARGET)
-        handle = FerroBroker(tmp_path / ("broker%d" % len(brokers)), broker_keys, query, raw_config)
+        handle = FerroBroker(tmp_path / ("broker%d" % len(brokers)), broker_keys, query, raw_config,
+                             console)
         brokers.append(handle)
         if start:
             handle.start()

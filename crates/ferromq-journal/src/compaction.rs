@@ -1,18 +1,15 @@
 //! Rewrites the live state into fresh segments at open when most of the disk is dead.
 //!
-//! The writer can only delete whole segments from the oldest end, so one long-lived message
-//! in an old segment keeps every later segment on disk. At open the whole live state is in
-//! memory anyway (it is being handed to the core), so it is cheap to write it out again and
-//! drop every old segment.
+//! While running, the writer deletes dead segments and compacts one segment at a time (see
+//! `reclaim` and `rewrite`), but a crash or a close can leave that work unfinished. At open
+//! the whole live state is in memory anyway (it is being handed to the core), so when dead
+//! bytes dominate it is cheap to write it out again and drop every old segment.
 //!
 //! Crash safety: the copies go into segments with higher ids, are synced (file and directory)
 //! before any old segment is deleted, and old segments are deleted oldest first with a
 //! directory sync after each. Replaying old segments plus any prefix of the copies, or any
 //! suffix of the old segments plus all copies, yields the same live state, because a copy
 //! re-puts exactly the value that is already live.
-//!
-//! TODO(journal): compact partially-live segments while running, by reading their live
-//! records back from disk; today only metas are carried forward at run time (see `writer`).
 
 use std::sync::Arc;
 

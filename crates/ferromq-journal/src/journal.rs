@@ -32,11 +32,25 @@ use crate::writer::{AppendRequest, Request, Writer};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovered {
     /// Live messages per space, each sorted by seq. Spaces with no live message are absent.
+    ///
+    /// Payloads may share their memory with the segment they were read from (no copy per
+    /// message); payloads of segments that were mostly dead are copied, so that keeping a
+    /// few of them never holds more than about twice their size. Copy what you keep for
+    /// long if that matters.
     pub spaces: BTreeMap<String, Vec<(u64, Bytes)>>,
     /// Live meta entries.
     pub meta: BTreeMap<String, Bytes>,
     /// `1 +` the highest seq ever written (never lower than after an earlier open).
     pub next_seq: u64,
+    /// Whether the previous writer ended with [`Journal::close`]: the log ended with its
+    /// close marker and nothing was written after it. `false` after a crash (`kill -9`,
+    /// power loss, a panic that dropped every handle), for a new store, and when the journal
+    /// was dropped without `close`. Stored messages may have been delivered without their
+    /// acknowledgement reaching the journal whenever this is `false`.
+    ///
+    /// This `open` writes a record after the marker before it returns, so a crash of the new
+    /// session is never mistaken for a clean shutdown.
+    pub clean_shutdown: bool,
     /// What recovery found and repaired.
     pub stats: RecoveryStats,
 }
@@ -65,8 +79,8 @@ impl fmt::Debug for Journal {
 
 impl Journal {
     /// Opens the journal in `config.dir`: takes the directory lock, replays the segments
-    /// (repairing a torn tail), compacts when most of the disk is dead, and starts the writer
-    /// thread.
+    /// (repairing a torn tail), compacts when most of the disk is dead, makes sure the log
+    /// no longer ends with the close marker, and starts the writer thread.
     ///
     /// Blocking: call it from `spawn_blocking` or before the runtime starts. With
     /// [`crate::LockMode::Wait`] it blocks until the other holder lets go.
@@ -78,72 +92,12 @@ impl Journal {
     /// [`Recovered::stats`].
     pub fn open(config: JournalConfig) -> Result<(Journal, Recovered), JournalError> {
         config.validate()?;
-        let dir = config.dir.clone();
-        fs::create_dir_all(&dir).map_err(io_err("create journal directory", &dir))?;
-        let lock = lock::acquire(&dir, config.lock)?;
-        let started = Instant::now();
         let counters = Arc::new(Counters::default());
-
-        let replayed = recovery::replay(&dir)?;
-        let mut stats = replayed.stats;
-        let retained = config.max_batch_bytes.saturating_mul(2);
-        let (index, log) = if compaction::should_compact(&replayed.index, config.segment_size) {
-            stats.compacted = true;
-            compaction::compact(
-                replayed.index,
-                replayed.next_id,
-                &config,
-                Arc::clone(&counters),
-            )?
-        } else {
-            let mut index = replayed.index;
-            let log = match replayed.last {
-                Some((id, len)) if len < config.segment_size => SegmentLog::reopen(
-                    &dir,
-                    id,
-                    len,
-                    replayed.next_id,
-                    config.segment_size,
-                    retained,
-                    Arc::clone(&counters),
-                )?,
-                _ => SegmentLog::create(
-                    &dir,
-                    replayed.next_id,
-                    index.next_seq(),
-                    config.segment_size,
-                    retained,
-                    Arc::clone(&counters),
-                )?,
-            };
-            index.set_segment_size(log.active_id(), log.active_len());
-            (index, log)
-        };
-        let (index, spaces, meta) = index.split();
-        let next_seq = index.next_seq();
-
-        let mut writer = Writer::new(index, log, lock, Arc::clone(&counters), &config);
-        writer.collect_garbage()?;
-        writer.publish();
+        let (writer, recovered) = prepare(&config, Arc::clone(&counters))?;
         let (tx, rx) = mpsc::channel(config.queue_capacity);
         writer
             .spawn(rx)
-            .map_err(io_err("start the writer thread for", &dir))?;
-
-        stats.duration = started.elapsed();
-        let messages: usize = spaces.values().map(Vec::len).sum();
-        tracing::info!(
-            dir = %dir.display(),
-            segments = stats.segments,
-            records = stats.records,
-            messages,
-            metas = meta.len(),
-            bytes_truncated = stats.bytes_truncated,
-            corrupt_records_skipped = stats.corrupt_records_skipped,
-            compacted = stats.compacted,
-            duration_ms = stats.duration.as_millis(),
-            "journal recovered"
-        );
+            .map_err(io_err("start the writer thread for", &config.dir))?;
         let journal = Journal {
             shared: Arc::new(Shared {
                 tx,
@@ -151,12 +105,6 @@ impl Journal {
                 counters,
                 config,
             }),
-        };
-        let recovered = Recovered {
-            spaces,
-            meta,
-            next_seq,
-            stats,
         };
         Ok((journal, recovered))
     }
@@ -189,8 +137,11 @@ impl Journal {
         Ok(Durable::waiting(rx))
     }
 
-    /// Writes out and syncs what is queued, stops the writer thread and releases the lock.
-    /// Batches queued after this call fail with [`JournalError::Closed`]. Idempotent.
+    /// Writes out what is queued, ends the log with the close marker (so the next open
+    /// reports [`Recovered::clean_shutdown`]), syncs, stops the writer thread and releases
+    /// the lock. Batches queued after this call fail with [`JournalError::Closed`].
+    /// Idempotent. Dropping every handle without `close` also flushes and unlocks, but
+    /// writes no marker.
     ///
     /// # Errors
     /// The final sync's I/O error, or [`JournalError::WriterFailed`] if an earlier write
@@ -214,6 +165,96 @@ impl Journal {
     pub fn config(&self) -> &JournalConfig {
         &self.shared.config
     }
+}
+
+/// Everything `open` does before the writer thread starts: lock, replay, repair, compact if
+/// worth it, follow the close marker, delete what is dead. The writer is returned unstarted
+/// (tests drive it step by step).
+pub(crate) fn prepare(
+    config: &JournalConfig,
+    counters: Arc<Counters>,
+) -> Result<(Writer, Recovered), JournalError> {
+    let dir = config.dir.clone();
+    fs::create_dir_all(&dir).map_err(io_err("create journal directory", &dir))?;
+    let lock = lock::acquire(&dir, config.lock)?;
+    let started = Instant::now();
+
+    let replayed = recovery::replay(&dir)?;
+    let clean_shutdown = replayed.clean_shutdown;
+    let mut stats = replayed.stats;
+    let retained = config.max_batch_bytes.saturating_mul(2);
+    let (index, log) = if compaction::should_compact(&replayed.index, config.segment_size) {
+        stats.compacted = true;
+        compaction::compact(
+            replayed.index,
+            replayed.next_id,
+            config,
+            Arc::clone(&counters),
+        )?
+    } else {
+        let mut index = replayed.index;
+        let log = match replayed.last {
+            Some(last) if last.len < config.segment_size => SegmentLog::reopen(
+                &dir,
+                last.id,
+                last.len,
+                replayed.next_id,
+                config.segment_size,
+                retained,
+                Arc::clone(&counters),
+            )?,
+            _ => SegmentLog::create(
+                &dir,
+                replayed.next_id,
+                index.next_seq(),
+                config.segment_size,
+                retained,
+                Arc::clone(&counters),
+            )?,
+        };
+        index.set_segment_size(log.active_id(), log.active_len());
+        (index, log)
+    };
+    // Continuing a segment that ends with a close marker: put a record after it before
+    // anything else can happen, or a crash of this session, even before it writes a batch,
+    // would look like a clean shutdown at the next open. (Cutting the marker off instead
+    // would turn a damaged record just before it into a torn tail.)
+    let continues_marker = replayed
+        .last
+        .is_some_and(|last| last.ends_with_marker && last.id == log.active_id());
+    let (index, spaces, meta) = index.split();
+    let next_seq = index.next_seq();
+
+    let mut writer = Writer::new(index, log, lock, Arc::clone(&counters), config);
+    if continues_marker {
+        writer.start_session()?;
+    }
+    writer.collect_garbage()?;
+    writer.publish();
+
+    stats.duration = started.elapsed();
+    let messages: usize = spaces.values().map(Vec::len).sum();
+    tracing::info!(
+        dir = %dir.display(),
+        segments = stats.segments,
+        records = stats.records,
+        messages,
+        metas = meta.len(),
+        bytes_truncated = stats.bytes_truncated,
+        corrupt_records_skipped = stats.corrupt_records_skipped,
+        compacted = stats.compacted,
+        clean_shutdown,
+        duration_ms = stats.duration.as_millis(),
+        "journal recovered"
+    );
+    let recovered = Recovered {
+        spaces,
+        meta,
+        next_seq,
+        clean_shutdown,
+        stats,
+    };
+    Ok((writer, recovered))
 }
 
 /// Resolves when a batch is on disk (after `fdatasync` in [`crate::SyncMode::Always`]).

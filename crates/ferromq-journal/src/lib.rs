@@ -12,7 +12,9 @@
 //! - `segment`: segment files on disk (naming, creating, appending, rolling).
 //! - `recovery`: replaying segments at open, truncating a torn tail.
 //! - `compaction`: rewriting the live state into fresh segments at open.
-//! - `writer`: the single writer thread (group commit, deletion of dead segments).
+//! - `reclaim`: which segments may be deleted and which is worth compacting (pure).
+//! - `rewrite`: reading a segment back to rewrite its live records forward while running.
+//! - `writer`: the single writer thread (group commit, deletion and compaction, close).
 //! - `journal`: the public handle and the [`Durable`] future.
 //!
 //! The on-disk format and the invariant that keeps deletion safe are described in
@@ -20,13 +22,17 @@
 
 mod compaction;
 mod config;
+#[cfg(test)]
+mod crash_model;
 mod error;
 mod index;
 mod journal;
 mod lock;
 mod op;
+mod reclaim;
 mod record;
 mod recovery;
+mod rewrite;
 mod segment;
 mod stats;
 mod writer;
@@ -35,4 +41,4 @@ pub use config::{JournalConfig, LockMode, SyncMode};
 pub use error::JournalError;
 pub use journal::{Durable, Journal, Recovered};
 pub use op::Op;
-pub use stats::{JournalStats, RecoveryStats};
+pub use stats::{JournalStats, LatencyHistogram, RecoveryStats};

@@ -59,14 +59,35 @@ const MIN_OP_LEN: usize = 5;
 /// Bytes `op` takes inside a batch payload. Saturates rather than overflows, so an absurd
 /// op is caught by the record size limit.
 pub(crate) fn encoded_len(op: &Op) -> u64 {
-    let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-    let head = 5u64.saturating_add(len(op.key().len()));
     match op {
-        Op::Put { payload, .. } => head.saturating_add(12).saturating_add(len(payload.len())),
-        Op::Remove { .. } => head.saturating_add(8),
-        Op::PutMeta { payload, .. } => head.saturating_add(4).saturating_add(len(payload.len())),
-        Op::RemoveMeta { .. } | Op::DropSpace { .. } => head,
+        Op::Put { key, payload, .. } => op_len(key.len(), true, Some(payload.len())),
+        Op::Remove { key, .. } => op_len(key.len(), true, None),
+        Op::PutMeta { key, payload } => op_len(key.len(), false, Some(payload.len())),
+        Op::RemoveMeta { key } | Op::DropSpace { key } => op_len(key.len(), false, None),
     }
+}
+
+/// [`encoded_len`] of a borrowed op.
+pub(crate) fn encoded_len_ref(op: &OpRef<'_>) -> u64 {
+    match op {
+        OpRef::Put { key, payload, .. } => op_len(key.len(), true, Some(payload.len())),
+        OpRef::Remove { key, .. } => op_len(key.len(), true, None),
+        OpRef::PutMeta { key, payload } => op_len(key.len(), false, Some(payload.len())),
+        OpRef::RemoveMeta { key } | OpRef::DropSpace { key } => op_len(key.len(), false, None),
+    }
+}
+
+/// Tag and key (with its length), then the seq and the payload (with its length) if any.
+fn op_len(key: usize, seq: bool, payload: Option<usize>) -> u64 {
+    let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let mut total = 5u64.saturating_add(len(key));
+    if seq {
+        total = total.saturating_add(8);
+    }
+    if let Some(payload) = payload {
+        total = total.saturating_add(4).saturating_add(len(payload));
+    }
+    total
 }
 
 /// Bytes of the whole batch payload.
@@ -184,51 +205,111 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
 
-    fn key(&mut self) -> Result<String, DecodeError> {
+    fn key(&mut self) -> Result<&'a str, DecodeError> {
         let at = self.at;
         let bytes = self.bytes()?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| DecodeError::BadKey { at })
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::BadKey { at })
     }
 }
 
-/// Decodes a whole batch payload. Payload bytes are copied, so the caller's buffer (a whole
-/// segment during recovery) is not kept alive by the few messages that stay live.
-pub(crate) fn decode_batch(buf: &[u8]) -> Result<Vec<Op>, DecodeError> {
+/// One op borrowed from a batch payload, so recovery can look keys up and slice payloads
+/// out of the segment buffer without allocating per op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpRef<'a> {
+    Put {
+        key: &'a str,
+        seq: u64,
+        payload: &'a [u8],
+    },
+    Remove {
+        key: &'a str,
+        seq: u64,
+    },
+    PutMeta {
+        key: &'a str,
+        payload: &'a [u8],
+    },
+    RemoveMeta {
+        key: &'a str,
+    },
+    DropSpace {
+        key: &'a str,
+    },
+}
+
+impl<'a> OpRef<'a> {
+    /// The same op, owning its key and a copy of its payload.
+    pub(crate) fn to_op(self) -> Op {
+        match self {
+            OpRef::Put { key, seq, payload } => Op::Put {
+                key: key.to_owned(),
+                seq,
+                payload: Bytes::copy_from_slice(payload),
+            },
+            OpRef::Remove { key, seq } => Op::Remove {
+                key: key.to_owned(),
+                seq,
+            },
+            OpRef::PutMeta { key, payload } => Op::PutMeta {
+                key: key.to_owned(),
+                payload: Bytes::copy_from_slice(payload),
+            },
+            OpRef::RemoveMeta { key } => Op::RemoveMeta {
+                key: key.to_owned(),
+            },
+            OpRef::DropSpace { key } => Op::DropSpace {
+                key: key.to_owned(),
+            },
+        }
+    }
+}
+
+/// Decodes a whole batch payload into `out` (cleared first), borrowing from `buf`. On an
+/// error `out` may hold a prefix of the ops; callers must then drop it, since a batch is
+/// applied whole or not at all.
+pub(crate) fn decode_refs<'a>(buf: &'a [u8], out: &mut Vec<OpRef<'a>>) -> Result<(), DecodeError> {
+    out.clear();
     let mut reader = Reader { buf, at: 0 };
     let count = reader.u32()?;
     // Trust the declared count only as far as the remaining bytes could hold.
-    let mut ops = Vec::with_capacity(count.min(buf.len() / MIN_OP_LEN));
+    out.reserve(count.min(buf.len() / MIN_OP_LEN));
     for _ in 0..count {
         let at = reader.at;
         let tag = reader.u8()?;
         let key = reader.key()?;
         let op = match tag {
-            TAG_PUT => {
-                let seq = reader.u64()?;
-                let payload = Bytes::copy_from_slice(reader.bytes()?);
-                Op::Put { key, seq, payload }
-            }
-            TAG_REMOVE => Op::Remove {
+            TAG_PUT => OpRef::Put {
+                key,
+                seq: reader.u64()?,
+                payload: reader.bytes()?,
+            },
+            TAG_REMOVE => OpRef::Remove {
                 key,
                 seq: reader.u64()?,
             },
-            TAG_PUT_META => Op::PutMeta {
+            TAG_PUT_META => OpRef::PutMeta {
                 key,
-                payload: Bytes::copy_from_slice(reader.bytes()?),
+                payload: reader.bytes()?,
             },
-            TAG_REMOVE_META => Op::RemoveMeta { key },
-            TAG_DROP_SPACE => Op::DropSpace { key },
+            TAG_REMOVE_META => OpRef::RemoveMeta { key },
+            TAG_DROP_SPACE => OpRef::DropSpace { key },
             tag => return Err(DecodeError::UnknownTag { tag, at }),
         };
-        ops.push(op);
+        out.push(op);
     }
     let extra = buf.len() - reader.at;
     if extra != 0 {
         return Err(DecodeError::TrailingBytes { extra });
     }
-    Ok(ops)
+    Ok(())
+}
+
+/// Decodes a whole batch payload into owned ops (payloads copied).
+#[cfg(test)]
+pub(crate) fn decode_batch(buf: &[u8]) -> Result<Vec<Op>, DecodeError> {
+    let mut refs = Vec::new();
+    decode_refs(buf, &mut refs)?;
+    Ok(refs.into_iter().map(OpRef::to_op).collect())
 }
 
 #[cfg(test)]
@@ -258,6 +339,11 @@ mod tests {
             let mut out = Vec::new();
             prop_assert!(encode_batch(&ops, &mut out));
             prop_assert_eq!(u64::try_from(out.len()).ok(), Some(batch_len(&ops)));
+            let mut refs = Vec::new();
+            prop_assert!(decode_refs(&out, &mut refs).is_ok());
+            for (op, borrowed) in ops.iter().zip(&refs) {
+                prop_assert_eq!(encoded_len(op), encoded_len_ref(borrowed));
+            }
             prop_assert_eq!(decode_batch(&out), Ok(ops));
         }
 

@@ -24,6 +24,10 @@ pub(crate) const FRAME_PREFIX: usize = 8;
 pub(crate) const MAX_RECORD_LEN: u32 = 1 << 30;
 /// Record kind: one atomic batch of ops (see `op`).
 pub(crate) const KIND_BATCH: u8 = 1;
+/// Record kind: the clean-close marker, with an empty payload. `close` writes it (durably) as
+/// the last record; `open` puts a record (an empty batch) after it before anything else, so
+/// only a log whose writer was closed, and not reopened since, ends with it.
+pub(crate) const KIND_CLOSE: u8 = 2;
 
 const MAGIC: [u8; 8] = *b"FMQJRNL\0";
 
@@ -88,6 +92,13 @@ pub(crate) fn check_header(file: &[u8]) -> HeaderCheck {
         segment_id,
         seq_floor,
     })
+}
+
+/// Appends a complete record with an empty payload (the close marker).
+pub(crate) fn encode_marker(out: &mut Vec<u8>, kind: u8) {
+    let start = begin_frame(out, kind);
+    // One byte of body cannot exceed the record limit.
+    let _ = finish_frame(out, start);
 }
 
 /// Total bytes of a record whose payload is `payload_len` bytes long.

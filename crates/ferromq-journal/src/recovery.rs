@@ -15,18 +15,26 @@
 //! - A segment with a torn header that is the last one is deleted (a crash during creation);
 //!   any other damaged header sets the file aside as `.corrupt`.
 //!
+//! The log was closed cleanly when the newest segment ends exactly with a close marker
+//! (`record::KIND_CLOSE`); a marker anywhere else means nothing.
+//!
+//! Speed: a reader thread reads each file whole and checks its checksums one segment ahead
+//! of the thread that decodes and applies it; payloads are slices of the file's buffer.
+//!
 //! Nothing here panics on file content; every length is checked before use.
 
 use std::fs::{self, OpenOptions};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use bytes::Bytes;
 
 use crate::error::{io_err, JournalError};
 use crate::index::Index;
-use crate::op::decode_batch;
+use crate::op::{decode_refs, OpRef};
 use crate::record::{
-    check_frame, check_header, Frame, HeaderCheck, FORMAT_VERSION, HEADER_LEN, KIND_BATCH,
+    check_frame, check_header, Frame, HeaderCheck, FORMAT_VERSION, FRAME_PREFIX, HEADER_LEN,
+    KIND_BATCH, KIND_CLOSE,
 };
 use crate::segment::{corrupt_path, delete_segment, list_segments, sync_dir};
 use crate::stats::RecoveryStats;
@@ -36,10 +44,23 @@ use crate::stats::RecoveryStats;
 pub(crate) struct Replayed {
     pub(crate) index: Index<Bytes>,
     pub(crate) stats: RecoveryStats,
-    /// The newest segment, and its length after repair, if appending to it is safe.
-    pub(crate) last: Option<(u64, u64)>,
+    /// The newest segment, if appending to it is safe.
+    pub(crate) last: Option<LastSegment>,
     /// The id for the next segment created.
     pub(crate) next_id: u64,
+    /// Whether the log ends with the close marker: the newest segment's last bytes are it.
+    pub(crate) clean_shutdown: bool,
+}
+
+/// The newest segment, when new records may follow its last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LastSegment {
+    pub(crate) id: u64,
+    /// Its length after repair.
+    pub(crate) len: u64,
+    /// Whether its last record is a close marker, which must then be followed by a record
+    /// before this session can be mistaken for a clean one (see `Writer::start_session`).
+    pub(crate) ends_with_marker: bool,
 }
 
 /// Where the valid records of one segment body end, and what was wrong with the rest.
@@ -47,6 +68,8 @@ pub(crate) struct Replayed {
 struct Scan {
     /// End of the last valid record, relative to the body.
     valid_end: usize,
+    /// Start and kind of the last valid record, relative to the body.
+    last_valid: Option<(usize, u8)>,
     /// Damaged records followed by a valid one: `(offset, length)` relative to the body.
     skipped: Vec<(usize, usize)>,
     /// Damaged frames after `valid_end` (a stop on a bad length counts as one).
@@ -55,7 +78,7 @@ struct Scan {
 
 /// Walks the records of a segment body, calling `visit(offset, kind, payload)` for every
 /// record whose checksum matches.
-fn scan(body: &[u8], mut visit: impl FnMut(usize, u8, &[u8])) -> Scan {
+fn scan<'a>(body: &'a [u8], mut visit: impl FnMut(usize, u8, &'a [u8])) -> Scan {
     let mut out = Scan::default();
     let mut pos = 0;
     let mut pending: Vec<(usize, usize)> = Vec::new();
@@ -69,6 +92,7 @@ fn scan(body: &[u8], mut visit: impl FnMut(usize, u8, &[u8])) -> Scan {
             } => {
                 out.skipped.append(&mut pending);
                 visit(pos, kind, payload);
+                out.last_valid = Some((pos, kind));
                 pos += total;
                 out.valid_end = pos;
             }
@@ -86,74 +110,192 @@ fn scan(body: &[u8], mut visit: impl FnMut(usize, u8, &[u8])) -> Scan {
     out
 }
 
+/// One segment file read into memory and checked by the reader thread.
+struct Loaded {
+    id: u64,
+    path: PathBuf,
+    bytes: Result<Bytes, JournalError>,
+    /// The records of the body whose checksum matches (empty if the header is not valid).
+    records: Vec<Record>,
+    scan: Scan,
+}
+
+/// A record whose checksum matched: its start, kind and payload, relative to the body.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    offset: usize,
+    kind: u8,
+    payload: (usize, usize),
+}
+
+impl Loaded {
+    /// Reads a segment and, when its header is valid, checks its records.
+    fn read(id: u64, path: PathBuf) -> Loaded {
+        let bytes = fs::read(&path)
+            .map(Bytes::from)
+            .map_err(io_err("read segment", &path));
+        let mut records = Vec::new();
+        let mut result = Scan::default();
+        if let Ok(bytes) = &bytes {
+            if matches!(check_header(bytes), HeaderCheck::Valid(_)) {
+                let body = bytes.get(HEADER_LEN..).unwrap_or_default();
+                result = scan(body, |offset, kind, payload| {
+                    // The payload follows the length, the crc and the kind byte.
+                    let start = offset + FRAME_PREFIX + 1;
+                    records.push(Record {
+                        offset,
+                        kind,
+                        payload: (start, start + payload.len()),
+                    });
+                });
+            }
+        }
+        Loaded {
+            id,
+            path,
+            bytes,
+            records,
+            scan: result,
+        }
+    }
+}
+
 /// Replays every segment of `dir` in order.
+///
+/// A helper thread reads the next segment file while this one decodes and applies the
+/// current one; each file is read whole into one buffer, and the payloads of live Puts are
+/// slices of it (see `Index::split` for what that pins).
 pub(crate) fn replay(dir: &Path) -> Result<Replayed, JournalError> {
     let listing = list_segments(dir)?;
-    let mut index = Index::<Bytes>::new();
-    let mut stats = RecoveryStats::default();
-    let mut last = None;
+    let next_id = listing.next_id;
     let count = listing.segments.len();
-    for (position, (id, path)) in listing.segments.into_iter().enumerate() {
-        let is_last = position + 1 == count;
-        let bytes = fs::read(&path).map_err(io_err("read segment", &path))?;
+    std::thread::scope(|scope| {
+        // One segment in the channel and one being read: reading stays just ahead.
+        let (tx, rx) = mpsc::sync_channel::<Loaded>(1);
+        std::thread::Builder::new()
+            .name("ferromq-journal-read".into())
+            .spawn_scoped(scope, move || {
+                for (id, path) in listing.segments {
+                    let loaded = Loaded::read(id, path);
+                    let failed = loaded.bytes.is_err();
+                    // A closed channel means replay stopped on an error; so do we.
+                    if tx.send(loaded).is_err() || failed {
+                        break;
+                    }
+                }
+            })
+            .map_err(io_err("start the segment reader for", dir))?;
+        let mut replay = Replay {
+            dir,
+            index: Index::new(),
+            stats: RecoveryStats::default(),
+            last: None,
+            clean_shutdown: false,
+        };
+        for (position, loaded) in rx.into_iter().enumerate() {
+            replay.segment(loaded, position + 1 == count)?;
+        }
+        Ok(Replayed {
+            index: replay.index,
+            stats: replay.stats,
+            last: replay.last,
+            next_id,
+            clean_shutdown: replay.clean_shutdown,
+        })
+    })
+}
+
+/// The state of a replay in progress.
+struct Replay<'d> {
+    dir: &'d Path,
+    index: Index<Bytes>,
+    stats: RecoveryStats,
+    last: Option<LastSegment>,
+    clean_shutdown: bool,
+}
+
+impl Replay<'_> {
+    /// Replays one segment file, repairing or setting it aside as needed.
+    fn segment(&mut self, loaded: Loaded, is_last: bool) -> Result<(), JournalError> {
+        let Loaded {
+            id,
+            path,
+            bytes,
+            records,
+            scan: result,
+        } = loaded;
+        let bytes = bytes?;
+        let path = path.as_path();
+        let (dir, stats) = (self.dir, &mut self.stats);
         let file_len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        // Whatever this segment holds, an earlier segment's marker is not the log's end.
+        self.clean_shutdown = false;
         match check_header(&bytes) {
             HeaderCheck::Valid(header) => {
                 if header.segment_id != id {
                     tracing::warn!(path = %path.display(), header_id = header.segment_id,
                         "segment header names another id; trusting the file name");
                 }
-                index.raise_next_seq(header.seq_floor);
+                self.index.raise_next_seq(header.seq_floor);
             }
             HeaderCheck::Torn if is_last => {
                 tracing::warn!(path = %path.display(), bytes = file_len,
                     "deleting last segment with a torn header (crash while it was created)");
-                delete_segment(dir, &path)?;
+                delete_segment(dir, path)?;
                 stats.bytes_truncated += file_len;
-                continue;
+                return Ok(());
             }
             HeaderCheck::Torn | HeaderCheck::Damaged => {
                 let aside = corrupt_path(dir, id);
                 tracing::warn!(path = %path.display(), aside = %aside.display(), bytes = file_len,
                     "segment header is damaged; setting the segment aside, its records are lost");
-                fs::rename(&path, &aside).map_err(io_err("set aside segment", &path))?;
+                fs::rename(path, &aside).map_err(io_err("set aside segment", path))?;
                 sync_dir(dir)?;
                 stats.corrupt_records_skipped += 1;
                 stats.bytes_skipped += file_len;
-                continue;
+                return Ok(());
             }
             HeaderCheck::Unsupported(found) => {
                 return Err(JournalError::UnsupportedVersion {
-                    path,
+                    path: path.to_path_buf(),
                     found,
                     supported: FORMAT_VERSION,
                 });
             }
         }
         stats.segments += 1;
-        index.set_segment_size(id, file_len);
+        self.index.set_segment_size(id, file_len);
         let body = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let result = scan(body, |offset, kind, payload| {
-            let offset = offset + HEADER_LEN;
-            if kind != KIND_BATCH {
-                tracing::warn!(path = %path.display(), offset, kind, "skipping record of unknown kind");
-                stats.corrupt_records_skipped += 1;
-                return;
-            }
-            match decode_batch(payload) {
-                Ok(ops) => {
-                    for op in ops {
-                        index.apply(op, id);
+        // Reused for every batch of the segment, so decoding allocates nothing per record.
+        let mut ops: Vec<OpRef<'_>> = Vec::new();
+        for record in &records {
+            let offset = record.offset + HEADER_LEN;
+            let payload = body
+                .get(record.payload.0..record.payload.1)
+                .unwrap_or_default();
+            match record.kind {
+                KIND_BATCH => match decode_refs(payload, &mut ops) {
+                    Ok(()) => {
+                        for op in &ops {
+                            self.index.apply_ref(op, id, &bytes);
+                        }
+                        stats.records += 1;
                     }
-                    stats.records += 1;
-                }
-                Err(error) => {
-                    tracing::warn!(path = %path.display(), offset, %error,
-                        "skipping record whose batch cannot be decoded");
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), offset, %error,
+                            "skipping record whose batch cannot be decoded");
+                        stats.corrupt_records_skipped += 1;
+                    }
+                },
+                // Only meaningful as the very last record; see below.
+                KIND_CLOSE => {}
+                kind => {
+                    tracing::warn!(path = %path.display(), offset, kind,
+                        "skipping record of unknown kind");
                     stats.corrupt_records_skipped += 1;
                 }
             }
-        });
+        }
         for &(offset, len) in &result.skipped {
             tracing::warn!(path = %path.display(), offset = offset + HEADER_LEN, bytes = len,
                 "skipping damaged record (checksum mismatch)");
@@ -166,14 +308,7 @@ pub(crate) fn replay(dir: &Path) -> Result<Replayed, JournalError> {
         if tail > 0 && is_last {
             tracing::warn!(path = %path.display(), offset = valid_end, bytes = tail,
                 "truncating torn tail of the last segment");
-            OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .and_then(|file| {
-                    file.set_len(valid_end)?;
-                    file.sync_all()
-                })
-                .map_err(io_err("truncate segment", &path))?;
+            truncate(path, valid_end)?;
             stats.bytes_truncated += tail;
             final_len = valid_end;
         } else if tail > 0 {
@@ -182,19 +317,34 @@ pub(crate) fn replay(dir: &Path) -> Result<Replayed, JournalError> {
             stats.corrupt_records_skipped += u64::try_from(result.tail_frames.max(1)).unwrap_or(1);
             stats.bytes_skipped += tail;
         }
-        index.set_segment_size(id, final_len);
+        self.index.set_segment_size(id, final_len);
+        // The close marker counts only as the last bytes of the newest segment: anything
+        // after it, even damage, means the writer went on (or the file was hurt) after close.
+        let ends_with_marker = matches!(result.last_valid, Some((_, KIND_CLOSE)));
+        self.clean_shutdown = ends_with_marker && tail == 0 && is_last;
         // Appending after damaged bytes would put new records where the next replay stops
         // reading (a damaged length ends the segment), so only a cleanly ending segment may
         // be continued. A sealed segment can end up last when the real last one is set
         // aside or deleted above.
-        last = (final_len == valid_end).then_some((id, final_len));
+        self.last = (final_len == valid_end).then_some(LastSegment {
+            id,
+            len: final_len,
+            ends_with_marker,
+        });
+        Ok(())
     }
-    Ok(Replayed {
-        index,
-        stats,
-        last,
-        next_id: listing.next_id,
-    })
+}
+
+/// Cuts `path` to `len` bytes, durably.
+fn truncate(path: &Path, len: u64) -> Result<(), JournalError> {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|file| {
+            file.set_len(len)?;
+            file.sync_all()
+        })
+        .map_err(io_err("truncate segment", path))
 }
 
 #[cfg(test)]

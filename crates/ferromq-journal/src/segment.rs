@@ -11,6 +11,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::error::{io_err, io_err_at, JournalError};
 use crate::record::{encode_header, SegmentHeader, HEADER_LEN_U64};
@@ -268,13 +269,14 @@ impl SegmentLog {
         Ok(())
     }
 
-    /// `fdatasync`s the active segment.
+    /// `fdatasync`s the active segment, timing it for the latency histogram.
     pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
+        let started = Instant::now();
         self.active
             .file
             .sync_data()
             .map_err(io_err("fsync", &self.active.path))?;
-        Counters::add(&self.counters.fsyncs, 1);
+        self.counters.record_fsync(started.elapsed());
         Ok(())
     }
 }

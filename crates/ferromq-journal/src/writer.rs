@@ -1,50 +1,46 @@
-//! The single writer thread: group commit, segment rolls, deletion of dead segments.
+//! The single writer thread: group commit, segment rolls, reclaiming space, the close marker.
 //!
 //! It owns the segment files, the index and the lock file; nothing else touches them after
 //! `open`. It takes batches from a bounded channel, gathers everything already queued (up to
 //! `max_batch_bytes`), writes the gathered records with one `write`, covers them with one
 //! `fdatasync`, and only then completes their `Durable` futures.
 //!
-//! # Deletion invariant
+//! After each pass it reclaims space: it deletes the segments the rule in `reclaim` allows,
+//! and while enough of the store is dead it compacts one segment at a time (`rewrite`),
+//! one chunk per pass, so producers' batches are never stuck behind a whole segment's copy.
+//! While a compaction is under way it polls the channel instead of blocking on it.
 //!
-//! Replay is positional: a `Remove`, `DropSpace` or `RemoveMeta` only affects records written
-//! before it, and those may sit in older segments. Deleting a segment that holds such a
-//! tombstone while an older segment survives could bring a removed message back. So:
-//!
-//! > A segment is deleted only when it holds no live Put and no live meta, it is not the
-//! > segment being written, and every older segment has already been deleted (it is the
-//! > oldest). Deletions are made durable one at a time, oldest first.
-//!
-//! With no older segment left, the tombstones in the deleted segment had nothing left to
-//! suppress, and its own records were dead, so replay finds the same live state without it.
-//! The newest segment is never deleted, so its header's seq floor keeps `next_seq` from going
-//! backwards.
-//!
-//! Metas are long-lived (a durable subscription may outlive millions of messages) and would
-//! pin the oldest segment forever. When the oldest segment's only live records are metas, the
-//! writer rewrites those metas into the active segment, syncs, and then deletes it. Long-lived
-//! messages still pin their segment until the next open compacts (see `compaction`).
+//! `close` ends the log with a durable close marker (see `record::KIND_CLOSE`); when every
+//! handle is dropped without `close` the writer syncs and stops without one, so the next
+//! open reports an unclean shutdown.
 //!
 //! # Failures
 //!
 //! A failed write or fsync fails every batch of that group commit and stops the writer from
 //! accepting more (`WriterFailed`): after a failed fsync the page cache may have dropped the
 //! data, so nothing later could be acknowledged honestly. A failed deletion only logs and is
-//! retried after the next group commit.
+//! retried after the next pass; a segment that cannot be read back for compaction stays.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{JournalConfig, SyncMode};
 use crate::error::JournalError;
 use crate::index::Index;
-use crate::op::{batch_len, encode_batch, encoded_len, Op};
-use crate::record::{begin_frame, finish_frame, frame_len, KIND_BATCH, MAX_RECORD_LEN};
-use crate::segment::{delete_segment, segment_path, Placement, SegmentLog};
+use crate::op::{batch_len, encode_batch, Op};
+use crate::record::{
+    begin_frame, encode_marker, finish_frame, frame_len, KIND_BATCH, KIND_CLOSE, MAX_RECORD_LEN,
+};
+use crate::rewrite::Job;
+use crate::segment::{Placement, SegmentLog};
 use crate::stats::Counters;
+
+mod space;
 
 /// The name the writer thread carries, visible in debuggers and `top -H`.
 pub(crate) const THREAD_NAME: &str = "ferromq-journal";
@@ -72,7 +68,15 @@ pub(crate) struct Writer {
     counters: Arc<Counters>,
     sync: SyncMode,
     max_batch_bytes: u64,
+    segment_size: u64,
     failed: Option<JournalError>,
+    /// The segment being compacted, if any.
+    compaction: Option<Job>,
+    /// Segments whose compaction met damage; not tried again before the next open.
+    uncompactable: BTreeSet<u64>,
+    /// The shape of the log when planning last found nothing to compact although
+    /// compaction was due; planning waits until the shape changes.
+    idle_plan: Option<(usize, u64, BTreeSet<u64>)>,
     /// Holds the directory lock; dropped last, after the segment files are closed.
     lock: File,
 }
@@ -91,7 +95,11 @@ impl Writer {
             counters,
             sync: config.sync,
             max_batch_bytes: u64::try_from(config.max_batch_bytes).unwrap_or(u64::MAX),
+            segment_size: config.segment_size,
             failed: None,
+            compaction: None,
+            uncompactable: BTreeSet::new(),
+            idle_plan: None,
             lock,
         }
     }
@@ -103,16 +111,31 @@ impl Writer {
     }
 
     fn run(mut self, mut rx: mpsc::Receiver<Request>) {
-        while let Some(first) = rx.blocking_recv() {
+        self.reclaim();
+        loop {
+            // With a compaction under way, a pass with no batch still moves it on.
+            let first = if self.compaction.is_some() {
+                match rx.try_recv() {
+                    Ok(request) => Some(request),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => break,
+                }
+            } else {
+                match rx.blocking_recv() {
+                    Some(request) => Some(request),
+                    None => break,
+                }
+            };
             let mut appends = Vec::new();
             let mut close = None;
             match first {
-                Request::Append(append) => appends.push(append),
-                Request::Close(done) => close = Some(done),
+                Some(Request::Append(append)) => appends.push(append),
+                Some(Request::Close(done)) => close = Some(done),
+                None => {}
             }
             // Group commit: take whatever else is already queued, up to the byte cap.
             let mut bytes = appends.first().map_or(0, |a| a.size);
-            while close.is_none() && bytes < self.max_batch_bytes {
+            while !appends.is_empty() && close.is_none() && bytes < self.max_batch_bytes {
                 match rx.try_recv() {
                     Ok(Request::Append(append)) => {
                         bytes = bytes.saturating_add(append.size);
@@ -129,14 +152,17 @@ impl Writer {
                 self.close(rx, done);
                 return;
             }
+            self.reclaim();
         }
-        // Every handle was dropped without `close`: finish the same way, nobody to tell.
-        if let Err(error) = self.finish() {
+        // Every handle was dropped without `close`: finish without the close marker (the
+        // owner did not say it was done), nobody to tell.
+        if let Err(error) = self.finish(false) {
             tracing::error!(%error, "journal writer could not finish cleanly");
         }
     }
 
-    /// Refuses what is still queued, syncs, releases files and lock, then answers `done`.
+    /// Refuses what is still queued, writes the close marker, syncs, releases files and
+    /// lock, then answers `done`.
     fn close(self, mut rx: mpsc::Receiver<Request>, done: Reply) {
         rx.close();
         let mut other_closers = Vec::new();
@@ -149,31 +175,76 @@ impl Writer {
                 Request::Close(done) => other_closers.push(done),
             }
         }
-        let result = self.finish();
+        let result = self.finish(true);
         let _ = done.send(result);
         for done in other_closers {
             let _ = done.send(Ok(()));
         }
     }
 
-    /// Flushes and syncs (in every sync mode: a clean shutdown loses nothing), then closes
-    /// the segment and releases the lock.
-    fn finish(mut self) -> Result<(), JournalError> {
+    /// Flushes and syncs (in every sync mode: a clean shutdown loses nothing), with the
+    /// close marker as the last record when `clean`, then closes the segment and releases
+    /// the lock. A compaction under way is abandoned: its copies so far are harmless.
+    fn finish(mut self, clean: bool) -> Result<(), JournalError> {
+        self.compaction = None;
         let result = match self.failed.take() {
             Some(cause) => Err(JournalError::WriterFailed {
                 cause: Box::new(cause),
             }),
-            None => self.log.flush().and_then(|()| self.log.sync()),
+            None => self.seal(clean),
         };
         self.publish();
+        let stats = self.counters.snapshot();
+        let fsync = stats.fsync_latency;
+        tracing::info!(
+            clean = clean && result.is_ok(),
+            batches = stats.batches_written,
+            group_commits = stats.group_commits,
+            fsyncs = stats.fsyncs,
+            batches_per_fsync = format!("{:.1}", stats.batches_per_fsync()),
+            fsync_p50_le_s = fsync.quantile_bound(0.5).unwrap_or(0.0),
+            fsync_p99_le_s = fsync.quantile_bound(0.99).unwrap_or(0.0),
+            fsync_mean_us = fsync.sum_nanos.checked_div(fsync.count()).unwrap_or(0) / 1000,
+            segments = stats.segments,
+            disk_bytes = stats.disk_bytes,
+            segments_deleted = stats.segments_deleted,
+            segments_compacted = stats.segments_compacted,
+            bytes_compacted = stats.bytes_compacted,
+            "journal closed"
+        );
         let Self { log, lock, .. } = self;
         drop(log);
         drop(lock);
         result
     }
 
+    /// Writes an empty batch after the close marker the log ends with, durably, so that the
+    /// marker is no longer the last record (called by `open` before anything else).
+    pub(crate) fn start_session(&mut self) -> Result<(), JournalError> {
+        let floor = self.index.next_seq();
+        self.append_record(&[], frame_len(batch_len(&[])), floor)?;
+        self.log.flush()?;
+        self.log.sync()?;
+        self.index
+            .set_segment_size(self.log.active_id(), self.log.active_len());
+        Ok(())
+    }
+
+    fn seal(&mut self, clean: bool) -> Result<(), JournalError> {
+        if clean {
+            let floor = self.index.next_seq();
+            self.place(frame_len(0), floor)?;
+            encode_marker(self.log.pending_mut(), KIND_CLOSE);
+        }
+        self.log.flush()?;
+        self.log.sync()?;
+        self.index
+            .set_segment_size(self.log.active_id(), self.log.active_len());
+        Ok(())
+    }
+
     /// Writes one group of batches and answers each of them.
-    fn commit(&mut self, appends: Vec<AppendRequest>) {
+    pub(crate) fn commit(&mut self, appends: Vec<AppendRequest>) {
         if let Some(cause) = &self.failed {
             for append in appends {
                 let _ = append.done.send(Err(JournalError::WriterFailed {
@@ -201,11 +272,6 @@ impl Writer {
                     // A dropped Durable means the caller does not care when; not an error.
                     let _ = done.send(Ok(()));
                 }
-                // Deleting dead segments happens after the answers: it costs a directory
-                // fsync and nobody's batch depends on it.
-                if let Err(error) = self.collect_garbage() {
-                    self.fail(error);
-                }
             }
             Err(error) => {
                 for append in appends {
@@ -214,12 +280,12 @@ impl Writer {
                 self.fail(error);
             }
         }
-        self.publish();
     }
 
     fn fail(&mut self, error: JournalError) {
         tracing::error!(%error, "journal write failed; refusing further batches");
         self.failed = Some(error);
+        self.compaction = None;
     }
 
     /// Encodes every batch into its segment, writes, and syncs. Returns each batch's segment.
@@ -243,13 +309,21 @@ impl Writer {
         Ok(segments)
     }
 
-    /// Places and encodes one record into the pending buffer.
-    fn append_record(&mut self, ops: &[Op], size: u64, floor: u64) -> Result<(), JournalError> {
+    /// Rolls first if a record of `size` bytes does not fit, keeping the index's sizes.
+    fn place(&mut self, size: u64, floor: u64) -> Result<(), JournalError> {
         if let Placement::Rolled { sealed, sealed_len } = self.log.place(size, floor)? {
             self.index.set_segment_size(sealed, sealed_len);
             self.index
                 .set_segment_size(self.log.active_id(), self.log.active_len());
+            // A new sealed segment changes what compaction could do.
+            self.idle_plan = None;
         }
+        Ok(())
+    }
+
+    /// Places and encodes one record into the pending buffer.
+    fn append_record(&mut self, ops: &[Op], size: u64, floor: u64) -> Result<(), JournalError> {
+        self.place(size, floor)?;
         let out = self.log.pending_mut();
         let start = begin_frame(out, KIND_BATCH);
         if encode_batch(ops, out) && finish_frame(out, start) {
@@ -263,85 +337,15 @@ impl Writer {
         })
     }
 
-    /// Deletes dead segments from the oldest end (see the invariant in the module docs).
-    pub(crate) fn collect_garbage(&mut self) -> Result<(), JournalError> {
-        let mut synced = self.sync == SyncMode::Always;
-        // Only segments older than the active one at the start of this round are candidates:
-        // segments that carrying metas forward seals during the round hold nothing but live
-        // metas, and carrying those again would loop when the metas exceed a segment.
-        let limit = self.log.active_id();
-        while let Some((id, usage)) = self.index.oldest_segment() {
-            if id >= limit || usage.live_puts > 0 {
-                break;
-            }
-            if usage.live_metas > 0 {
-                self.carry_metas_forward(id)?;
-                synced = true;
-                let still_live = self
-                    .index
-                    .oldest_segment()
-                    .is_some_and(|(_, usage)| usage.live_metas > 0);
-                if still_live {
-                    break;
-                }
-                continue;
-            }
-            // In SyncMode::Never the tombstones that made this segment dead may still be in
-            // the page cache; make them durable before their targets disappear.
-            if !synced {
-                self.log.sync()?;
-                synced = true;
-            }
-            let dir = self.log.dir().to_path_buf();
-            if let Err(error) = delete_segment(&dir, &segment_path(&dir, id)) {
-                tracing::warn!(%error, segment = id, "could not delete dead segment; will retry");
-                break;
-            }
-            self.index.remove_segment(id);
-            Counters::add(&self.counters.segments_deleted, 1);
-            tracing::debug!(segment = id, "deleted dead segment");
-        }
-        Ok(())
+    /// The active segment and its length once pending bytes are written.
+    #[cfg(test)]
+    pub(crate) fn active_position(&self) -> (u64, u64) {
+        (self.log.active_id(), self.log.active_len())
     }
 
-    /// Rewrites the live metas of `segment` into the active segment and syncs, so that
-    /// `segment` holds nothing live.
-    fn carry_metas_forward(&mut self, segment: u64) -> Result<(), JournalError> {
-        let ops = self.index.metas_in(segment);
-        tracing::debug!(segment, metas = ops.len(), "carrying live metas forward");
-        // Split into records of about max_batch_bytes; atomicity across them does not
-        // matter because the old copies stay until all are durable.
-        let mut batches: Vec<Vec<Op>> = vec![Vec::new()];
-        let mut bytes = 0u64;
-        for op in ops {
-            let len = encoded_len(&op);
-            if bytes.saturating_add(len) > self.max_batch_bytes
-                && batches.last().is_some_and(|b| !b.is_empty())
-            {
-                batches.push(Vec::new());
-                bytes = 0;
-            }
-            bytes = bytes.saturating_add(len);
-            if let Some(batch) = batches.last_mut() {
-                batch.push(op);
-            }
-        }
-        let mut placed = Vec::with_capacity(batches.len());
-        let floor = self.index.next_seq();
-        for batch in batches.into_iter().filter(|b| !b.is_empty()) {
-            self.append_record(&batch, frame_len(batch_len(&batch)), floor)?;
-            placed.push((self.log.active_id(), batch));
-        }
-        self.log.flush()?;
-        self.log.sync()?;
-        for (target, batch) in placed {
-            for op in batch {
-                self.index.apply(op, target);
-            }
-        }
-        self.index
-            .set_segment_size(self.log.active_id(), self.log.active_len());
-        Ok(())
+    #[cfg(test)]
+    pub(crate) fn compacting(&self) -> bool {
+        self.compaction.is_some()
     }
 
     /// Copies the index's totals into the shared counters.

@@ -6,6 +6,12 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use ferromq_journal::{Journal, JournalConfig, LockMode, Op, Recovered, SyncMode};
 
+/// Bytes of the close marker `close` appends: length, crc and kind, no payload.
+pub const CLOSE_MARKER_LEN: u64 = 9;
+/// Bytes of the empty batch `open` writes after a close marker: a record holding an op
+/// count of zero.
+pub const OPEN_RECORD_LEN: u64 = 13;
+
 /// A config that skips fsync (tests check logic, not the disk).
 ///
 /// It waits for the lock rather than failing: while another test thread spawns a child
@@ -162,5 +168,63 @@ impl Rng {
 
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
+    }
+}
+
+/// A deterministic workload that keeps the journal busy reclaiming: a stream of short-lived
+/// messages, a few long-lived ones that pin old segments until compaction moves them, and a
+/// meta rewritten now and then. The same seed yields the same batches, so a test can replay
+/// in its model what a child process wrote before it was killed.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    rng: Rng,
+    next_seq: u64,
+    fast: std::collections::VecDeque<u64>,
+    slow: Vec<u64>,
+    batches: u64,
+}
+
+impl Workload {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            rng: Rng::new(seed),
+            next_seq: 1,
+            fast: std::collections::VecDeque::new(),
+            slow: Vec::new(),
+            batches: 0,
+        }
+    }
+
+    pub fn next_batch(&mut self) -> Vec<Op> {
+        self.batches += 1;
+        let mut batch = Vec::new();
+        for _ in 0..=self.rng.below(3) {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            let len = usize::try_from(50 + self.rng.below(300)).unwrap();
+            let fill = u8::try_from(seq % 251).unwrap();
+            if self.rng.below(40) == 0 {
+                batch.push(put("queue://slow", seq, &vec![fill; len]));
+                self.slow.push(seq);
+            } else {
+                batch.push(put("queue://fast", seq, &vec![fill; len]));
+                self.fast.push_back(seq);
+            }
+        }
+        while self.fast.len() > 6 {
+            if let Some(seq) = self.fast.pop_front() {
+                batch.push(remove("queue://fast", seq));
+            }
+        }
+        if self.slow.len() > 8 || (!self.slow.is_empty() && self.rng.below(60) == 0) {
+            let at = usize::try_from(self.rng.below(self.slow.len() as u64)).unwrap();
+            let seq = self.slow.swap_remove(at);
+            batch.push(remove("queue://slow", seq));
+        }
+        if self.rng.below(97) == 0 {
+            let n = self.batches.to_le_bytes();
+            batch.push(put_meta("sub://client:durable", &n));
+        }
+        batch
     }
 }

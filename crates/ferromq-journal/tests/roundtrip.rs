@@ -106,11 +106,13 @@ async fn a_torn_batch_applies_none_of_its_ops() {
         drop_space("gone"),
     ];
     commit(&journal, second).await;
-    journal.close().await.unwrap();
-
-    // Cut the second record short by one byte: as if the crash hit mid-write.
+    // Measured before close, which appends the close marker after the second record.
     let path = last_segment(dir.path());
     let after = file_len(&path);
+    journal.close().await.unwrap();
+    assert_eq!(file_len(&path), after + CLOSE_MARKER_LEN);
+
+    // Cut the second record short by one byte: as if the crash hit mid-write.
     OpenOptions::new()
         .write(true)
         .open(&path)

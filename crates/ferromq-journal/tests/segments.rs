@@ -103,7 +103,7 @@ async fn long_lived_metas_do_not_pin_old_segments() {
 }
 
 #[tokio::test]
-async fn a_live_message_keeps_later_segments_until_open_compacts() {
+async fn a_live_message_does_not_pin_later_segments() {
     let dir = tempfile::tempdir().unwrap();
     let config = small_segments(dir.path());
     let (journal, _) = open(&config);
@@ -113,14 +113,19 @@ async fn a_live_message_keeps_later_segments_until_open_compacts() {
         commit(&journal, vec![remove("queue://fast", seq)]).await;
     }
     journal.close().await.unwrap();
-    let pinned = journal.stats();
-    // Nothing may be deleted: the oldest segment holds a live message, and deleting a later
-    // one would be out of order.
-    assert_eq!(pinned.segments_deleted, 0, "{pinned:?}");
-    assert!(pinned.segments > 10, "{pinned:?}");
+    let stats = journal.stats();
+    // The segments the slow message sat in were compacted while running (it was copied
+    // forward), and the others deleted as soon as they were dead.
+    assert!(stats.segments <= 3, "{stats:?}");
+    assert!(stats.segments_compacted > 0, "{stats:?}");
+    assert!(stats.segments_deleted > 10, "{stats:?}");
+    assert!(stats.disk_bytes < 3 * SEGMENT, "{stats:?}");
 
     let (journal, recovered) = open(&config);
-    assert!(recovered.stats.compacted, "{:?}", recovered.stats);
+    assert!(
+        !recovered.stats.compacted,
+        "nothing left for open to compact"
+    );
     assert_eq!(
         recovered.spaces["queue://slow"],
         vec![(1, bytes::Bytes::from_static(b"still waiting"))]
@@ -128,14 +133,33 @@ async fn a_live_message_keeps_later_segments_until_open_compacts() {
     assert_eq!(recovered.spaces.len(), 1);
     assert_eq!(recovered.next_seq, 201);
     journal.close().await.unwrap();
-    let compacted = journal.stats();
-    assert!(compacted.segments <= 2, "{compacted:?}");
-    assert!(compacted.disk_bytes < SEGMENT, "{compacted:?}");
+}
 
-    // And a second open finds the same state without compacting again.
-    let (_journal, again) = open(&config);
-    assert!(!again.stats.compacted);
-    assert_eq!(again.spaces, recovered.spaces);
+#[tokio::test]
+async fn open_compacts_a_mostly_dead_store() {
+    // Compaction while running is not guaranteed to have finished (close abandons it), so
+    // open still compacts when dead bytes dominate. Build such a store by hand: many
+    // segments whose dead records are killed by a later segment, which waits for them all.
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_segments(dir.path());
+    let (journal, _) = open(&config);
+    for seq in 1..=60 {
+        commit(&journal, vec![put("queue://q", seq, &[5u8; 300])]).await;
+    }
+    journal.close().await.unwrap();
+    // Remove all but one with compaction out of the picture: with enormous segments it is
+    // never due while running (it waits for half a segment of dead bytes), so the segment
+    // holding the survivor stays, mostly dead, for open to deal with.
+    let big = config.clone().with_segment_size(1 << 20);
+    let (journal, _) = open(&big);
+    let ops = (2..=60).map(|seq| remove("queue://q", seq)).collect();
+    commit(&journal, ops).await;
+    journal.close().await.unwrap();
+    let (journal, recovered) = open(&config);
+    assert!(recovered.stats.compacted, "{:?}", recovered.stats);
+    assert_eq!(recovered.spaces["queue://q"].len(), 1);
+    journal.close().await.unwrap();
+    assert!(journal.stats().segments <= 2, "{:?}", journal.stats());
 }
 
 #[tokio::test]

@@ -1,22 +1,35 @@
 //! Test support: a real broker started in-process on `127.0.0.1:0` with its data in a
 //! temporary folder, and client helpers with bounded waits. Tests never use fixed ports or
-//! sleeps as synchronisation.
+//! sleeps as synchronisation. The web console is off unless a test asks for it
+//! ([`TestBroker::with_console`]), and then listens on an ephemeral port too, so tests never
+//! fight over 8161.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ferromq_client::{Client, ClientError, ConnectOptions, Frame, Messages};
+use ferromq_console::{ConsoleContext, RunningConsole};
 use ferromq_server::{BrokerConfig, Protocol, RunningServer};
 
 /// The longest any single wait in a test may take before it is a failure.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// User name of the console a test asks for.
+pub const CONSOLE_USER: &str = "admin";
+/// Password of the console a test asks for.
+pub const CONSOLE_PASSWORD: &str = "admin";
+
 /// A broker under test; its data survives [`TestBroker::restart`] and goes when it drops.
 #[derive(Debug)]
 pub struct TestBroker {
-    server: Option<RunningServer>,
+    /// Shared with the console, which only holds a weak reference.
+    server: Option<Arc<RunningServer>>,
+    console: Option<RunningConsole>,
+    want_console: bool,
     dir: tempfile::TempDir,
     extra_broker: String,
     stomp_options: String,
@@ -31,14 +44,26 @@ impl TestBroker {
     /// `extra_broker` is TOML lines for `[broker]`; `stomp_options` a URI query such as
     /// `maximumConnections=2`.
     pub async fn with(extra_broker: &str, stomp_options: &str) -> TestBroker {
+        TestBroker::build(extra_broker, stomp_options, false).await
+    }
+
+    /// A persistent broker with the web console on `127.0.0.1:0` (credentials
+    /// [`CONSOLE_USER`]/[`CONSOLE_PASSWORD`]); `extra_broker` as in [`TestBroker::with`].
+    pub async fn with_console(extra_broker: &str) -> TestBroker {
+        TestBroker::build(extra_broker, "", true).await
+    }
+
+    async fn build(extra_broker: &str, stomp_options: &str, console: bool) -> TestBroker {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut broker = TestBroker {
             server: None,
+            console: None,
+            want_console: console,
             dir,
             extra_broker: extra_broker.to_owned(),
             stomp_options: stomp_options.to_owned(),
         };
-        broker.server = Some(broker.launch().await);
+        broker.launch().await;
         broker
     }
 
@@ -49,16 +74,33 @@ impl TestBroker {
             format!("?{}", self.stomp_options)
         };
         let text = format!(
-            "[broker]\nname = \"test\"\ndata_dir = \"data\"\nshutdown_drain_ms = 5000\n{}\n\n[[transport_connector]]\nname = \"stomp\"\nuri = \"stomp://127.0.0.1:0{}\"\n",
-            self.extra_broker, query
+            "[broker]\nname = \"test\"\ndata_dir = \"data\"\nshutdown_drain_ms = 5000\n{}\n\n[console]\nenabled = {}\nlisten = \"127.0.0.1:0\"\nuser = \"{CONSOLE_USER}\"\npassword = \"{CONSOLE_PASSWORD}\"\n\n[[transport_connector]]\nname = \"stomp\"\nuri = \"stomp://127.0.0.1:0{}\"\n",
+            self.extra_broker, self.want_console, query
         );
         BrokerConfig::parse(&text, "test.toml", self.dir.path()).expect("valid test config")
     }
 
-    async fn launch(&self) -> RunningServer {
-        RunningServer::start(self.config())
-            .await
-            .expect("broker starts")
+    async fn launch(&mut self) {
+        let config = self.config();
+        let console_config = config.console.clone();
+        let server = Arc::new(RunningServer::start(config).await.expect("broker starts"));
+        if console_config.enabled {
+            let context = ConsoleContext::for_server(&server, Instant::now());
+            let console = RunningConsole::start(&console_config, context)
+                .await
+                .expect("console starts");
+            self.console = Some(console);
+        }
+        self.server = Some(server);
+    }
+
+    /// Address of the web console; panics unless the broker was made with
+    /// [`TestBroker::with_console`]. It changes on every restart.
+    pub fn console_addr(&self) -> SocketAddr {
+        self.console
+            .as_ref()
+            .expect("a broker started with_console")
+            .address()
     }
 
     /// `host:port` of the STOMP connector.
@@ -78,13 +120,27 @@ impl TestBroker {
     /// Graceful shutdown (as on SIGTERM), then a start on the same data.
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.server = Some(self.launch().await);
+        self.launch().await;
     }
 
-    /// Graceful shutdown.
+    /// Graceful shutdown: the console first, then the broker.
     pub async fn stop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
+        if let Some(console) = self.console.take() {
+            console.shutdown().await;
+        }
+        if let Some(mut server) = self.server.take() {
+            // The console's weak reference may be upgraded for one read still finishing.
+            let deadline = Instant::now() + WAIT;
+            loop {
+                match Arc::try_unwrap(server) {
+                    Ok(server) => break server.shutdown().await,
+                    Err(shared) if Instant::now() < deadline => {
+                        server = shared;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err(_) => panic!("the broker is still shared after the console stopped"),
+                }
+            }
         }
     }
 

@@ -1,11 +1,14 @@
-//! `ferromq broker`: loads the configuration, sets up logging, runs the server until SIGTERM
-//! or Ctrl-C, and maps failures to exit codes (2: configuration, 1: could not start).
+//! `ferromq broker`: loads the configuration, sets up logging, runs the server and the web
+//! console until SIGTERM or Ctrl-C, and maps failures to exit codes (2: configuration, 1: could
+//! not start).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use ferromq_console::{ConsoleContext, RunningConsole};
 use ferromq_server::{BrokerConfig, RunningServer, ServerError};
 
 /// Exit code for a configuration the broker refuses.
@@ -77,24 +80,75 @@ pub fn run(args: BrokerArgs) -> ExitCode {
 async fn serve(config: BrokerConfig, started: Instant) -> anyhow::Result<()> {
     let runtime_file = config.runtime_file();
     let name = config.name.clone();
+    let console_config = config.console.clone();
     let server = match RunningServer::start(config).await {
         Ok(server) => server,
         Err(err @ ServerError::Bind { .. }) => return Err(err.into()),
         Err(err) => return Err(err).context("the broker could not start"),
     };
-    write_runtime_file(&runtime_file, &server).context("cannot write the runtime file")?;
+    // Shared with the console, which reads store counters through a weak reference only.
+    let server = Arc::new(server);
+    let console = if console_config.enabled {
+        let context = ConsoleContext::for_server(&server, started);
+        match RunningConsole::start(&console_config, context).await {
+            Ok(console) => Some(console),
+            Err(err) => {
+                stop_server(server).await;
+                return Err(err.into());
+            }
+        }
+    } else {
+        tracing::info!("console disabled ([console] enabled = false)");
+        None
+    };
+    let console_address = console.as_ref().map(RunningConsole::address);
+    if let Err(err) = write_runtime_file(&runtime_file, &server, console_address) {
+        if let Some(console) = console {
+            console.shutdown().await;
+        }
+        stop_server(server).await;
+        return Err(err).context("cannot write the runtime file");
+    }
     tracing::info!(broker = %name, startup_ms = started.elapsed().as_millis() as u64, "broker started");
     wait_for_signal().await;
     tracing::info!("shutting down");
-    server.shutdown().await;
+    // The console first: operators' requests must not race a broker that is going away.
+    if let Some(console) = console {
+        console.shutdown().await;
+    }
+    stop_server(server).await;
     if let Err(err) = std::fs::remove_file(&runtime_file) {
         tracing::debug!(%err, "runtime file already gone");
     }
     Ok(())
 }
 
+/// Takes the server back from the console and shuts it down gracefully.
+async fn stop_server(mut server: Arc<RunningServer>) {
+    // The console only ever upgrades its weak reference for the length of one read, so once
+    // it has stopped the server is ours alone; allow a moment for a read still finishing.
+    for _ in 0..100 {
+        match Arc::try_unwrap(server) {
+            Ok(server) => {
+                server.shutdown().await;
+                return;
+            }
+            Err(shared) => {
+                server = shared;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    tracing::error!("the server is still shared; stopping the core without draining connections");
+    server.broker().shutdown().await;
+}
+
 /// Publishes the bound addresses so scripts and tests using port 0 can find the broker.
-fn write_runtime_file(path: &Path, server: &RunningServer) -> std::io::Result<()> {
+fn write_runtime_file(
+    path: &Path,
+    server: &RunningServer,
+    console: Option<std::net::SocketAddr>,
+) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -105,6 +159,9 @@ fn write_runtime_file(path: &Path, server: &RunningServer) -> std::io::Result<()
             toml_key(&connector.name),
             connector.address
         ));
+    }
+    if let Some(address) = console {
+        text.push_str(&format!("\n[console]\naddress = \"{address}\"\n"));
     }
     // Write then rename, so a reader never sees half a file.
     let temporary = path.with_extension("toml.tmp");
