@@ -200,3 +200,27 @@ async fn maximum_connections_holds_extra_clients_back() {
         .await
         .expect("a slot freed up");
 }
+
+#[tokio::test]
+async fn frames_in_the_same_packet_as_connect_are_answered_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let broker = TestBroker::start().await;
+    let mut stream = tokio::net::TcpStream::connect(broker.stomp_addr())
+        .await
+        .unwrap();
+    let both = b"CONNECT\naccept-version:1.2\nhost:localhost\n\n\0SEND\ndestination:/queue/eager\nreceipt:r1\n\nhi\0";
+    stream.write_all(both).await.unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while !String::from_utf8_lossy(&seen).contains("receipt-id:r1") {
+        let mut chunk = [0u8; 1024];
+        let read = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await;
+        let n = read.expect("RECEIPT within 2 s").unwrap();
+        assert!(
+            n > 0,
+            "connection closed: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&chunk[..n]);
+    }
+}

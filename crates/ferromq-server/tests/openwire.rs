@@ -229,3 +229,44 @@ async fn xa_transactions_are_answered_with_a_clear_error() {
     ));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn commands_in_the_same_packet_as_the_handshake_are_answered_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = broker(dir.path()).await;
+    let address = server.address_of(Protocol::OpenWire).unwrap();
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let mut codec = Codec::new(wire::Config::default());
+    let mut out = BytesMut::new();
+    codec
+        .encode(&codec.local_wire_format().into(), &mut out)
+        .unwrap();
+    let info = wire::ConnectionInfo {
+        command_id: 1,
+        response_required: true,
+        connection_id: Some(wire::ConnectionId {
+            value: "ID:eager".into(),
+        }),
+        ..wire::ConnectionInfo::default()
+    };
+    codec.encode(&info.into(), &mut out).unwrap();
+    stream.write_all(&out).await.unwrap();
+    let mut buf = BytesMut::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        while let Some(command) = codec.decode(&mut buf).unwrap() {
+            if let Command::WireFormatInfo(peer) = &command {
+                codec.negotiate(peer).unwrap();
+            }
+            if matches!(command, Command::Response(ref r) if r.correlation_id == 1) {
+                server.shutdown().await;
+                return;
+            }
+        }
+        let read = tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(n)) if n > 0),
+            "no Response to a ConnectionInfo sent with the handshake"
+        );
+    }
+}

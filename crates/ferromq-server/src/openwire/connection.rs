@@ -175,6 +175,12 @@ pub(super) async fn handshake(
 
 impl Connection {
     pub async fn run(mut self, stop: CancellationToken) {
+        // The client may have sent its first commands in the same packet as its
+        // WireFormatInfo; they must not wait for the next read.
+        if self.handle_buffered().await == Flow::Close || self.flush().await.is_err() {
+            self.finish().await;
+            return;
+        }
         let tick = [self.keep_alive, self.read_timeout]
             .into_iter()
             .flatten()
@@ -223,6 +229,10 @@ impl Connection {
                 break;
             }
         }
+        self.finish().await;
+    }
+
+    async fn finish(mut self) {
         let _ = self.writer.shutdown().await;
         if let Some(session) = self.session.take() {
             session.close().await;
@@ -239,6 +249,11 @@ impl Connection {
                 return Flow::Close;
             }
         }
+        self.handle_buffered().await
+    }
+
+    /// Handles every complete command already in the read buffer.
+    async fn handle_buffered(&mut self) -> Flow {
         loop {
             match self.codec.decode(&mut self.read_buf) {
                 Ok(Some(command)) => {

@@ -238,6 +238,11 @@ fn error_frame(message: &str, receipt: Option<&str>) -> Frame {
 impl Connection {
     /// The event loop.
     pub async fn run(mut self, stop: CancellationToken) {
+        // Frames that came in the same packet as CONNECT must not wait for the next read.
+        if self.handle_buffered().await == Flow::Close || self.flush().await.is_err() {
+            self.finish().await;
+            return;
+        }
         let tick = [self.send_interval, self.receive_timeout]
             .into_iter()
             .filter(|d| !d.is_zero())
@@ -277,6 +282,10 @@ impl Connection {
                 break;
             }
         }
+        self.finish().await;
+    }
+
+    async fn finish(mut self) {
         let _ = self.writer.shutdown().await;
         tracing::debug!(peer = %self.peer, conn = self.session.id(), "STOMP connection closed");
         self.session.close().await;
@@ -296,6 +305,11 @@ impl Connection {
                 return Flow::Close;
             }
         }
+        self.handle_buffered().await
+    }
+
+    /// Handles every complete frame already in the read buffer.
+    async fn handle_buffered(&mut self) -> Flow {
         loop {
             match self.codec.decode(&mut self.read_buf) {
                 Ok(Some(Item::Frame(frame))) => {
