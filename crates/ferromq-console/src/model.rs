@@ -329,6 +329,7 @@ pub(crate) fn message_view(browsed: &BrowsedMessage) -> MessageView {
     let message = &browsed.message;
     let (body_kind, body, body_base64) = match &message.body {
         Body::Empty => ("empty", None, None),
+        Body::NullText => ("text", None, None),
         Body::Text(text) => ("text", Some(text.clone()), None),
         Body::Bytes(bytes) => ("bytes", None, Some(encode(bytes))),
         Body::Structured { kind, bytes } => {

@@ -247,7 +247,7 @@ fn message_response(message: &Message, forced_type: Option<&'static str>) -> Res
         Body::Bytes(bytes) | Body::Structured { bytes, .. } => {
             ("application/octet-stream", bytes.clone())
         }
-        Body::Empty => (
+        Body::Empty | Body::NullText => (
             forced_type.unwrap_or("text/plain; charset=utf-8"),
             Bytes::new(),
         ),

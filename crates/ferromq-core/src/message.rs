@@ -51,6 +51,9 @@ pub enum Body {
     #[default]
     Empty,
     Text(String),
+    /// A JMS TextMessage whose text is null: unlike `Empty` (a plain Message) it is still a
+    /// TextMessage, and unlike `Text("")` its text reads back as null.
+    NullText,
     Bytes(Bytes),
     /// A JMS MapMessage, StreamMessage or ObjectMessage, kept in the form its protocol
     /// marshalled it (OpenWire); other protocols see the bytes.
@@ -81,7 +84,7 @@ impl Body {
     /// Size in bytes of the payload alone.
     pub fn len(&self) -> usize {
         match self {
-            Body::Empty => 0,
+            Body::Empty | Body::NullText => 0,
             Body::Text(text) => text.len(),
             Body::Bytes(bytes) | Body::Structured { bytes, .. } => bytes.len(),
         }
@@ -95,7 +98,7 @@ impl Body {
     /// The payload's raw bytes (UTF-8 for text).
     pub fn as_bytes(&self) -> &[u8] {
         match self {
-            Body::Empty => &[],
+            Body::Empty | Body::NullText => &[],
             Body::Text(text) => text.as_bytes(),
             Body::Bytes(bytes) | Body::Structured { bytes, .. } => bytes,
         }

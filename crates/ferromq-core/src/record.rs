@@ -65,6 +65,7 @@ pub fn encode_message(message: &Message) -> Bytes {
     }
     match &message.body {
         Body::Empty => out.put_u8(0),
+        Body::NullText => out.put_u8(6),
         Body::Text(text) => {
             out.put_u8(1);
             put_str(&mut out, text);
@@ -137,6 +138,7 @@ pub fn decode_message(mut input: &[u8]) -> Result<Message, RecordError> {
     }
     let body = match get_u8(input)? {
         0 => Body::Empty,
+        6 => Body::NullText,
         1 => Body::Text(get_string(input)?),
         2 => Body::Bytes(Bytes::copy_from_slice(get_slice(input)?)),
         kind @ 3..=5 => {
@@ -395,6 +397,7 @@ mod tests {
             proptest::collection::vec(("[a-zA-Z_][a-zA-Z0-9_]{0,10}", arb_value()), 0..6),
             prop_oneof![
                 Just(Body::Empty),
+                Just(Body::NullText),
                 ".{0,50}".prop_map(Body::Text),
                 proptest::collection::vec(any::<u8>(), 0..100)
                     .prop_map(|b| Body::Bytes(Bytes::from(b))),

@@ -66,12 +66,10 @@ pub(crate) fn message_from_wire(
     let destination = destination_from_wire(destination)?;
     let body = match &message.kind {
         wire::MessageKind::Message => Body::Empty,
-        wire::MessageKind::Text => Body::Text(
-            message
-                .text(limits)
-                .map_err(|err| err.to_string())?
-                .unwrap_or_default(),
-        ),
+        wire::MessageKind::Text => match message.text(limits).map_err(|err| err.to_string())? {
+            Some(text) => Body::Text(text),
+            None => Body::NullText,
+        },
         wire::MessageKind::Bytes => Body::Bytes(content(message, limits)?),
         wire::MessageKind::Map => Body::Structured {
             kind: StructuredKind::Map,
@@ -219,6 +217,7 @@ pub(crate) fn message_to_wire(delivery: &Delivery) -> Result<wire::Message, wire
     let message = &delivery.message;
     let kind = match &message.body {
         Body::Empty => wire::MessageKind::Message,
+        Body::NullText => wire::MessageKind::Text,
         Body::Text(_) => wire::MessageKind::Text,
         Body::Bytes(_) => wire::MessageKind::Bytes,
         Body::Structured {
@@ -236,7 +235,7 @@ pub(crate) fn message_to_wire(delivery: &Delivery) -> Result<wire::Message, wire
     };
     let mut out = wire::Message::new(kind);
     match &message.body {
-        Body::Empty => {}
+        Body::Empty | Body::NullText => {}
         Body::Text(text) => out.set_text(Some(text))?,
         Body::Bytes(bytes) | Body::Structured { bytes, .. } => out.set_body(Some(bytes.clone())),
     }
@@ -383,6 +382,25 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    #[test]
+    fn a_null_text_stays_null() {
+        let limits = wire::Limits::default();
+        let mut sent = wire::Message::new(wire::MessageKind::Text);
+        sent.destination = Some(wire::Destination::Queue("q".into()));
+        let core = message_from_wire(&sent, &limits).unwrap();
+        assert_eq!(core.body, Body::NullText);
+        let delivery = Delivery {
+            consumer: 1,
+            tag: 1,
+            message: Arc::new(core),
+            redelivered: false,
+            delivery_count: 1,
+        };
+        let back = message_to_wire(&delivery).unwrap();
+        assert_eq!(back.kind, wire::MessageKind::Text);
+        assert_eq!(back.text(&limits).unwrap(), None);
+    }
 
     #[test]
     fn producer_ids_with_colons_parse() {

@@ -193,7 +193,7 @@ pub(crate) fn message_frame(
         frame.push_header(name.as_str(), value.to_header_string());
     }
     let body = match &message.body {
-        Body::Empty => Bytes::new(),
+        Body::Empty | Body::NullText => Bytes::new(),
         Body::Text(text) => Bytes::copy_from_slice(text.as_bytes()),
         // Map, stream and object bodies reach STOMP clients as the bytes their producer
         // marshalled, like bytes messages.
