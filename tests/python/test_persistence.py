@@ -123,3 +123,31 @@ def test_runtime_file_replaced_after_kill9(broker):
     broker.restart()  # waits for a runtime file naming the new pid
     assert broker.port > 0
     assert first_port > 0
+
+
+@pytest.mark.ferromq_only
+def test_messages_recovered_after_a_crash_are_flagged_redelivered(broker, connect):
+    """After kill -9 the broker cannot know which stored messages were already out with a
+    consumer, so it flags every recovered message as redelivered (JMS: "likely, but not
+    guaranteed"); after a graceful restart only those that were delivered carry the flag."""
+    queue = "/queue/" + unique("crashflag")
+    client = connect()
+    _send(client, queue, "c", 2, persistent=True)
+    client.disconnect()
+    broker.kill9()
+    broker.restart()
+    reader = connect()
+    reader.subscribe(queue)
+    frames = reader.recv_n(2)
+    assert [f.body for f in frames] == ["c0", "c1"]
+    assert [f.headers.get("redelivered") for f in frames] == ["true", "true"]
+    reader.disconnect()
+    broker.restart()
+    queue2 = "/queue/" + unique("cleanflag")
+    writer = connect()
+    _send(writer, queue2, "g", 1, persistent=True)
+    writer.disconnect()
+    broker.restart()
+    fresh = connect()
+    fresh.subscribe(queue2)
+    assert fresh.recv_n(1)[0].headers.get("redelivered") == "false"

@@ -63,6 +63,14 @@ impl State {
     /// Loads durable subscriptions and stored messages.
     pub fn recover(&mut self, recovered: Recovered) {
         self.next_seq = self.next_seq.max(recovered.next_seq);
+        // After a crash nobody wrote down which messages were out with consumers, so every
+        // recovered message may have been delivered: it comes back flagged as redelivered, as
+        // JMS allows ("likely, but not guaranteed"). After a clean shutdown the list below is
+        // exact.
+        let crashed = !recovered.clean_shutdown;
+        if crashed {
+            tracing::warn!("the broker did not shut down cleanly; recovered messages are flagged as redelivered");
+        }
         let mut delivered: HashSet<(String, u64)> = HashSet::new();
         for (key, payload) in &recovered.meta {
             if let Some(space) = key.strip_prefix("delivered://") {
@@ -122,7 +130,7 @@ impl State {
                             *last = (*last).max(sequence.sequence);
                         }
                         let mut entry = Entry::new(seq, Arc::new(message), true);
-                        if delivered.contains(&(space_key.clone(), seq)) {
+                        if crashed || delivered.contains(&(space_key.clone(), seq)) {
                             entry.deliveries = 1;
                         }
                         self.memory += entry.size;
