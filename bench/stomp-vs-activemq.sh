@@ -137,6 +137,9 @@ name = "bench"
 data_dir = "data"
 persistent = true
 
+[console]
+enabled = false
+
 [[transport_connector]]
 name = "stomp"
 uri = "stomp://127.0.0.1:0"

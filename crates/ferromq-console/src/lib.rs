@@ -18,7 +18,7 @@ mod rest;
 mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferromq_core::BrokerHandle;
@@ -85,10 +85,9 @@ impl std::fmt::Debug for ConsoleContext {
 }
 
 impl ConsoleContext {
-    /// The context for a running server. The store counters are read through a weak reference,
-    /// so the console never keeps the server alive: the owner can still take it back with
-    /// `Arc::try_unwrap` to shut it down once the console has stopped.
-    pub fn for_server(server: &Arc<RunningServer>, started: Instant) -> ConsoleContext {
+    /// The context for a running server. The console holds its own journal handle for the
+    /// store counters, never the server, so the server's owner shuts it down as usual.
+    pub fn for_server(server: &RunningServer, started: Instant) -> ConsoleContext {
         let config = server.config();
         let connectors = server
             .connectors()
@@ -99,7 +98,7 @@ impl ConsoleContext {
                 address: c.address,
             })
             .collect();
-        let weak: Weak<RunningServer> = Arc::downgrade(server);
+        let journal = server.journal().cloned();
         ConsoleContext {
             broker: server.broker().clone(),
             info: BrokerInfo {
@@ -110,7 +109,7 @@ impl ConsoleContext {
                 persistent: config.persistent,
                 store_limit: config.store.limit,
             },
-            store_stats: Arc::new(move || weak.upgrade().and_then(|s| s.journal_stats())),
+            store_stats: Arc::new(move || journal.as_ref().map(ferromq_journal::Journal::stats)),
         }
     }
 }

@@ -18,6 +18,12 @@ name = "ferromq"
 data_dir = "data"
 persistent = true
 
+# The web console, REST API and /metrics (docs/console.md). Change the credentials.
+[console]
+listen = "127.0.0.1:8161"
+user = "admin"
+password = "admin"
+
 [[transport_connector]]
 name = "openwire"
 uri = "tcp://0.0.0.0:61616"

@@ -162,6 +162,12 @@ impl RunningServer {
         &self.broker
     }
 
+    /// The journal, if the broker is persistent. A clone reads counters cheaply and does not
+    /// keep the journal open: the broker's shutdown closes it.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
     /// The journal's counters (bytes, segments, fsyncs), if the broker is persistent.
     pub fn journal_stats(&self) -> Option<ferromq_journal::JournalStats> {
         self.journal.as_ref().map(Journal::stats)

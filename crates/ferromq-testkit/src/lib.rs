@@ -8,7 +8,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferromq_client::{Client, ClientError, ConnectOptions, Frame, Messages};
@@ -26,8 +25,7 @@ pub const CONSOLE_PASSWORD: &str = "admin";
 /// A broker under test; its data survives [`TestBroker::restart`] and goes when it drops.
 #[derive(Debug)]
 pub struct TestBroker {
-    /// Shared with the console, which only holds a weak reference.
-    server: Option<Arc<RunningServer>>,
+    server: Option<RunningServer>,
     console: Option<RunningConsole>,
     want_console: bool,
     dir: tempfile::TempDir,
@@ -83,7 +81,7 @@ impl TestBroker {
     async fn launch(&mut self) {
         let config = self.config();
         let console_config = config.console.clone();
-        let server = Arc::new(RunningServer::start(config).await.expect("broker starts"));
+        let server = RunningServer::start(config).await.expect("broker starts");
         if console_config.enabled {
             let context = ConsoleContext::for_server(&server, Instant::now());
             let console = RunningConsole::start(&console_config, context)
@@ -128,19 +126,8 @@ impl TestBroker {
         if let Some(console) = self.console.take() {
             console.shutdown().await;
         }
-        if let Some(mut server) = self.server.take() {
-            // The console's weak reference may be upgraded for one read still finishing.
-            let deadline = Instant::now() + WAIT;
-            loop {
-                match Arc::try_unwrap(server) {
-                    Ok(server) => break server.shutdown().await,
-                    Err(shared) if Instant::now() < deadline => {
-                        server = shared;
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                    Err(_) => panic!("the broker is still shared after the console stopped"),
-                }
-            }
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
         }
     }
 

@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use ferromq_console::{ConsoleContext, RunningConsole};
@@ -86,14 +85,12 @@ async fn serve(config: BrokerConfig, started: Instant) -> anyhow::Result<()> {
         Err(err @ ServerError::Bind { .. }) => return Err(err.into()),
         Err(err) => return Err(err).context("the broker could not start"),
     };
-    // Shared with the console, which reads store counters through a weak reference only.
-    let server = Arc::new(server);
     let console = if console_config.enabled {
         let context = ConsoleContext::for_server(&server, started);
         match RunningConsole::start(&console_config, context).await {
             Ok(console) => Some(console),
             Err(err) => {
-                stop_server(server).await;
+                server.shutdown().await;
                 return Err(err.into());
             }
         }
@@ -106,7 +103,7 @@ async fn serve(config: BrokerConfig, started: Instant) -> anyhow::Result<()> {
         if let Some(console) = console {
             console.shutdown().await;
         }
-        stop_server(server).await;
+        server.shutdown().await;
         return Err(err).context("cannot write the runtime file");
     }
     tracing::info!(broker = %name, startup_ms = started.elapsed().as_millis() as u64, "broker started");
@@ -116,31 +113,11 @@ async fn serve(config: BrokerConfig, started: Instant) -> anyhow::Result<()> {
     if let Some(console) = console {
         console.shutdown().await;
     }
-    stop_server(server).await;
+    server.shutdown().await;
     if let Err(err) = std::fs::remove_file(&runtime_file) {
         tracing::debug!(%err, "runtime file already gone");
     }
     Ok(())
-}
-
-/// Takes the server back from the console and shuts it down gracefully.
-async fn stop_server(mut server: Arc<RunningServer>) {
-    // The console only ever upgrades its weak reference for the length of one read, so once
-    // it has stopped the server is ours alone; allow a moment for a read still finishing.
-    for _ in 0..100 {
-        match Arc::try_unwrap(server) {
-            Ok(server) => {
-                server.shutdown().await;
-                return;
-            }
-            Err(shared) => {
-                server = shared;
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    }
-    tracing::error!("the server is still shared; stopping the core without draining connections");
-    server.broker().shutdown().await;
 }
 
 /// Publishes the bound addresses so scripts and tests using port 0 can find the broker.
