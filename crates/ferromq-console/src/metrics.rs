@@ -307,6 +307,18 @@ fn render(
             "fdatasync calls on the journal",
             store.fsyncs,
         );
+        counter(
+            &mut registry,
+            "store_segments_compacted",
+            "Journal segments whose live records were rewritten forward so they could be deleted",
+            store.segments_compacted,
+        );
+        counter(
+            &mut registry,
+            "store_bytes_compacted",
+            "Bytes of live records rewritten by journal compaction",
+            store.bytes_compacted,
+        );
         registry.register_collector(Box::new(FsyncLatency(store.fsync_latency)));
     }
 

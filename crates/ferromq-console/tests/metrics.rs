@@ -101,6 +101,15 @@ async fn destinations_connections_and_store_are_exported() {
     assert!(metric(&text, "ferromq_store_live_bytes ").unwrap() > 0.0);
     assert!(metric(&text, "ferromq_store_disk_bytes ").unwrap() > 0.0);
     assert!(metric(&text, "ferromq_store_fsyncs_total ").unwrap() > 0.0);
+    // Compaction counters are exported (zero on a fresh, small store).
+    assert_eq!(
+        metric(&text, "ferromq_store_segments_compacted_total "),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(&text, "ferromq_store_bytes_compacted_total "),
+        Some(0.0)
+    );
     assert!(metric(&text, "ferromq_memory_limit_bytes ").unwrap() > 0.0);
     // Every fsync lands in the latency histogram's +Inf bucket.
     let fsyncs = metric(&text, "ferromq_store_fsyncs_total ").unwrap();
