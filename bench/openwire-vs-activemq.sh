@@ -30,6 +30,8 @@ divisor=1
 [[ ${BENCH_QUICK:-0} == 1 ]] && divisor=10
 selected=${BENCH_WORKLOADS:-a b}
 java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m}
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 # name | description | target ratio | JmsLoad flags. Warm-up lets both JVMs (ActiveMQ's and the
 # load program's) compile their hot paths before measuring; it is excluded from the numbers.
@@ -42,12 +44,6 @@ for spec in "${all_workloads[@]}"; do
   [[ " $selected " == *" ${spec%%|*} "* ]] && workloads+=("$spec")
 done
 
-die() { echo "error: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
-now_ms() { date +%s%3N; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-rss_mib() { awk -v f="$2" '$1 == f":" { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || true; }
-json_field() { grep -o "\"$2\":[^,}]*" "$1" 2>/dev/null | head -1 | cut -d: -f2 || true; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # CPU time (user + system, ms) a process has used so far; fields 14 and 15 of /proc/PID/stat,
@@ -68,15 +64,8 @@ if [[ ${BENCH_SKIP_AMQ:-0} != 1 && ! -f $amq_jar ]]; then
 or run only FerroMQ with BENCH_SKIP_AMQ=1."
 fi
 
-if [[ -n ${FERROMQ_BIN:-} ]]; then
-  bin=$FERROMQ_BIN
-else
-  log "building ferromq (release)"
-  (cd "$root" && cargo build --release -p ferromq)
-  bin=${CARGO_TARGET_DIR:-$root/target}/release/ferromq
-fi
-[[ -x $bin ]] || die "no ferromq binary at $bin"
 
+build_ferromq
 mkdir -p "$out"
 classes=$out/classes
 log "compiling bench/java"
@@ -93,7 +82,6 @@ run_cp=$classes:$compile_cp
 } >"$out/meta.txt"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/ferromq-owbench.XXXXXX")
-broker_pid=
 cleanup() {
   if [[ -n $broker_pid ]]; then stop_broker; fi
   rm -rf "$scratch"
@@ -101,29 +89,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Polls every 10 ms until `$1` succeeds, at most start_timeout_ms; prints the elapsed ms since $2.
-wait_until() {
-  local check=$1 started=$2 deadline=$(( $(now_ms) + start_timeout_ms ))
-  until eval "$check"; do
-    kill -0 "$broker_pid" 2>/dev/null || return 1
-    (( $(now_ms) < deadline )) || return 1
-    sleep 0.01
-  done
-  echo $(( $(now_ms) - started ))
-}
-
-stop_broker() {
-  local pid=$broker_pid
-  broker_pid=
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.2
-  done
-  echo "warning: broker $pid ignored SIGTERM for 20 s; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 declare -A load_at broker_cpu
 # run_workloads BROKER PORT: one JSON result per workload in $out/BROKER-NAME.json.
@@ -151,77 +116,14 @@ run_workloads() {
   done
 }
 
-declare -A start_ms idle_rss peak_rss
-failures=0
 if [[ ${BENCH_SKIP_AMQ:-0} != 1 ]]; then
-  for p in "$amq_openwire_port" "$amq_stomp_port"; do
-    port_open "$p" && die "port $p is already in use; set AMQ_OPENWIRE_PORT / AMQ_STOMP_PORT"
-  done
-  log "starting Apache ActiveMQ on 127.0.0.1:$amq_openwire_port"
-  t0=$(now_ms)
-  bash "$root/bench/activemq/run.sh" "$scratch/activemq" "$amq_stomp_port" "$amq_openwire_port" \
-    >"$out/activemq-broker.log" 2>&1 &
-  broker_pid=$!   # run.sh execs java, so this is the JVM's pid
-  if start_ms[activemq]=$(wait_until "port_open $amq_openwire_port" "$t0"); then
-    sleep 1
-    idle_rss[activemq]=$(rss_mib "$broker_pid" VmRSS)
-    run_workloads activemq "$amq_openwire_port"
-    peak_rss[activemq]=$(rss_mib "$broker_pid" VmHWM)
-  else
-    echo "warning: ActiveMQ did not start; see $out/activemq-broker.log" >&2
-    start_ms[activemq]=
-    failures=$((failures + 1))
-  fi
-  stop_broker
+  bench_activemq "$amq_stomp_port" "$amq_openwire_port" "$amq_openwire_port"
 fi
-
 if [[ ${BENCH_SKIP_FERROMQ:-0} != 1 ]]; then
-  # Port 0: the broker picks a free port and reports it in its runtime file (docs/CONTRACTS.md).
-  # The console is off so that the run does not depend on port 8161 being free.
-  mkdir -p "$scratch/ferromq"
-  cat >"$scratch/ferromq/ferromq.toml" <<'EOF'
-[broker]
-name = "bench"
-data_dir = "data"
-persistent = true
-
-[console]
-enabled = false
-
-[[transport_connector]]
-name = "openwire"
-uri = "tcp://127.0.0.1:0"
-EOF
-  runtime=$scratch/ferromq/data/ferromq.runtime.toml
-  log "starting FerroMQ"
-  t0=$(now_ms)
-  "$bin" broker --config "$scratch/ferromq/ferromq.toml" >"$out/ferromq-broker.log" 2>&1 &
-  broker_pid=$!
-  port=
-  if wait_until "[[ -s $runtime ]] && grep -q '^openwire *=' $runtime" "$t0" >/dev/null; then
-    port=$(sed -n 's/^openwire *= *"[^"]*:\([0-9]*\)".*/\1/p' "$runtime" | head -1)
-  fi
-  if [[ -n $port ]] && start_ms[ferromq]=$(wait_until "port_open $port" "$t0"); then
-    sleep 1
-    idle_rss[ferromq]=$(rss_mib "$broker_pid" VmRSS)
-    run_workloads ferromq "$port"
-    peak_rss[ferromq]=$(rss_mib "$broker_pid" VmHWM)
-  else
-    echo "warning: FerroMQ did not start; see $out/ferromq-broker.log" >&2
-    start_ms[ferromq]=
-    failures=$((failures + 1))
-  fi
-  if [[ -n $broker_pid ]]; then stop_broker; fi
+  bench_ferromq openwire "tcp://127.0.0.1:0"
 fi
 
-ratio() { awk -v a="$1" -v f="$2" 'BEGIN { if (a > 0 && f > 0) printf "%.2f", f / a; else print "-" }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "-"; else if (r + 0 >= t) print "met"; else print "NOT met" }'; }
-cell() { [[ -n $1 ]] && echo "$1" || echo "-"; }
-whole() { [[ -n $1 ]] && awk -v x="$1" 'BEGIN { printf "%.0f", x }'; return 0; }
-result() { # result BROKER NAME FIELD: a field of a completed run, empty otherwise
-  [[ $(json_field "$out/$1-$2.json" completed) == true ]] && json_field "$out/$1-$2.json" "$3"
-  return 0
-}
 lat_ms() { # lat_ms BROKER NAME PERCENTILE: from a completed run, in ms
   local us
   [[ $(json_field "$out/$1-$2.json" completed) == true ]] || return 0

@@ -67,7 +67,8 @@ impl State {
         // recovered message may have been delivered: it comes back flagged as redelivered, as
         // JMS allows ("likely, but not guaranteed"). After a clean shutdown the list below is
         // exact.
-        let crashed = !recovered.clean_shutdown;
+        // A new, empty store has no clean-shutdown record either; there is nothing to flag.
+        let crashed = !recovered.clean_shutdown && !recovered.spaces.is_empty();
         if crashed {
             tracing::warn!("the broker did not shut down cleanly; recovered messages are flagged as redelivered");
         }
