@@ -23,6 +23,8 @@ const SERVER_HEADER: &str = concat!("FerroMQ/", env!("CARGO_PKG_VERSION"));
 /// A client may be this many times its declared heart-beat interval late before it is
 /// considered dead (ActiveMQ is similarly lenient).
 const HEARTBEAT_GRACE: u32 = 2;
+/// Heart-beat checks per shortest interval; the finer, the closer to on time.
+const HEARTBEAT_TICKS: u32 = 4;
 
 /// One subscription of this connection, by its STOMP id.
 #[derive(Debug)]
@@ -86,6 +88,8 @@ pub(super) struct Connection {
     receive_timeout: Duration,
     last_read: Instant,
     last_write: Instant,
+    /// How often heart-beats are checked (set when the loop starts).
+    tick: Duration,
 }
 
 impl std::fmt::Debug for Connection {
@@ -203,6 +207,7 @@ pub(super) async fn handshake(
         receive_timeout: Duration::from_millis(u64::from(client_send)) * HEARTBEAT_GRACE,
         last_read: now,
         last_write: now,
+        tick: Duration::ZERO,
     })
 }
 
@@ -248,8 +253,9 @@ impl Connection {
             .filter(|d| !d.is_zero())
             .min()
             .map_or(Duration::from_secs(3600), |d| {
-                (d / 2).max(Duration::from_millis(10))
+                (d / HEARTBEAT_TICKS).max(Duration::from_millis(10))
             });
+        self.tick = tick;
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -443,8 +449,11 @@ impl Connection {
             tracing::info!(peer = %self.peer, timeout_ms = self.receive_timeout.as_millis() as u64, "client missed its heart-beats; closing");
             return Flow::Close;
         }
+        // Send when the next tick would be too late, so a heart-beat is never later than the
+        // negotiated interval (clients allow little slack: stomp.py 1.5x).
+        let due = self.send_interval.saturating_sub(self.tick);
         if !self.send_interval.is_zero()
-            && now.duration_since(self.last_write) >= self.send_interval
+            && now.duration_since(self.last_write) >= due
             && self.write_buf.is_empty()
         {
             Codec::encode_heartbeat(&mut self.write_buf);
