@@ -168,11 +168,6 @@ impl RunningServer {
         self.journal.as_ref()
     }
 
-    /// The journal's counters (bytes, segments, fsyncs), if the broker is persistent.
-    pub fn journal_stats(&self) -> Option<ferromq_journal::JournalStats> {
-        self.journal.as_ref().map(Journal::stats)
-    }
-
     /// The configuration the broker runs with.
     pub fn config(&self) -> &BrokerConfig {
         &self.config

@@ -151,9 +151,7 @@ impl BrokerHandle {
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> AdminCommand,
     ) -> Result<T, CoreError> {
-        let (reply, answer) = oneshot::channel();
-        send(&self.commands, Command::Admin(make(reply))).await?;
-        answer.await.map_err(|_| CoreError::ShuttingDown)
+        request(&self.commands, |reply| Command::Admin(make(reply))).await
     }
 
     /// Asks the core to stop; resolves once it has flushed and closed the store.
@@ -536,9 +534,7 @@ impl Session {
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Command,
     ) -> Result<T, CoreError> {
-        let (reply, answer) = oneshot::channel();
-        send(&self.commands, make(reply)).await?;
-        answer.await.map_err(|_| CoreError::ShuttingDown)
+        request(&self.commands, make).await
     }
 }
 
@@ -560,6 +556,16 @@ impl Drop for Session {
             }
         }
     }
+}
+
+/// Sends a command carrying a reply channel and waits for the core's answer.
+async fn request<T>(
+    commands: &mpsc::Sender<Command>,
+    make: impl FnOnce(oneshot::Sender<T>) -> Command,
+) -> Result<T, CoreError> {
+    let (reply, answer) = oneshot::channel();
+    send(commands, make(reply)).await?;
+    answer.await.map_err(|_| CoreError::ShuttingDown)
 }
 
 async fn send(commands: &mpsc::Sender<Command>, command: Command) -> Result<(), CoreError> {

@@ -292,14 +292,9 @@ impl State {
 
     /// Writes the operations nobody waits for (removals after acks, expiry, dead-lettering).
     pub async fn flush_deferred_ops(&mut self) {
-        if self.deferred_ops.is_empty() {
-            return;
-        }
-        let ops = std::mem::take(&mut self.deferred_ops);
-        if let Some(journal) = &self.journal {
-            if let Err(err) = journal.append(ops).await {
-                tracing::error!(%err, "journal refused acknowledgement records");
-            }
+        // Nobody waits for these, so the durability future is dropped.
+        if let Err(err) = self.append(Vec::new()).await {
+            tracing::error!(%err, "journal refused acknowledgement records");
         }
     }
 
