@@ -9,7 +9,11 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::destination::Destination;
 use crate::message::{Body, Message, ProducerSequence, PropertyValue, StructuredKind};
 
+/// The first layout: the producer's sequence came last.
 const MESSAGE_LAYOUT_V1: u8 = 1;
+/// The producer's sequence comes right after the layout byte, so recovery can seed the
+/// duplicate-suppression audit from every stored message without decoding the rest.
+const MESSAGE_LAYOUT_V2: u8 = 2;
 const SUBSCRIPTION_LAYOUT_V1: u8 = 1;
 
 /// A stored payload could not be read back.
@@ -37,7 +41,8 @@ pub struct DurableDefinition {
 /// Encodes a message for the journal.
 pub fn encode_message(message: &Message) -> Bytes {
     let mut out = BytesMut::with_capacity(message.memory_size());
-    out.put_u8(MESSAGE_LAYOUT_V1);
+    out.put_u8(MESSAGE_LAYOUT_V2);
+    put_producer_sequence(&mut out, message.producer_sequence.as_ref());
     put_str(&mut out, &message.id);
     put_str(&mut out, &message.destination.key());
     put_opt_str(&mut out, message.correlation_id.as_deref());
@@ -92,15 +97,46 @@ pub fn encode_message(message: &Message) -> Bytes {
         }
     }
     put_opt_str(&mut out, message.user_id.as_deref());
-    match &message.producer_sequence {
+    out.freeze()
+}
+
+fn put_producer_sequence(out: &mut BytesMut, sequence: Option<&ProducerSequence>) {
+    match sequence {
         None => out.put_u8(0),
         Some(producer) => {
             out.put_u8(1);
-            put_str(&mut out, &producer.producer);
+            put_str(out, &producer.producer);
             out.put_u64_le(producer.sequence);
         }
     }
-    out.freeze()
+}
+
+fn get_producer_sequence(input: &mut &[u8]) -> Result<Option<ProducerSequence>, RecordError> {
+    match get_u8(input)? {
+        0 => Ok(None),
+        1 => {
+            let producer = get_string(input)?;
+            need(input, 8)?;
+            Ok(Some(ProducerSequence {
+                producer,
+                sequence: input.get_u64_le(),
+            }))
+        }
+        _ => Err(RecordError::Invalid("producer marker")),
+    }
+}
+
+/// The producer sequence of a stored message, reading no further than it needs to (the
+/// whole message for the first layout).
+///
+/// # Errors
+/// As [`decode_message`].
+pub fn stored_producer_sequence(payload: &[u8]) -> Result<Option<ProducerSequence>, RecordError> {
+    let mut input = payload;
+    match get_u8(&mut input)? {
+        MESSAGE_LAYOUT_V2 => get_producer_sequence(&mut input),
+        _ => Ok(decode_message(&Bytes::copy_from_slice(payload))?.producer_sequence),
+    }
 }
 
 /// Decodes what [`encode_message`] wrote.
@@ -113,9 +149,11 @@ pub fn decode_message(payload: &Bytes) -> Result<Message, RecordError> {
     let mut cursor: &[u8] = payload;
     let input = &mut cursor;
     let layout = get_u8(input)?;
-    if layout != MESSAGE_LAYOUT_V1 {
-        return Err(RecordError::UnknownLayout(layout));
-    }
+    let mut producer_sequence = match layout {
+        MESSAGE_LAYOUT_V1 => None,
+        MESSAGE_LAYOUT_V2 => get_producer_sequence(input)?,
+        _ => return Err(RecordError::UnknownLayout(layout)),
+    };
     let id = get_string(input)?;
     let destination = get_destination(input)?;
     let correlation_id = get_opt_string(input)?;
@@ -167,18 +205,9 @@ pub fn decode_message(payload: &Bytes) -> Result<Message, RecordError> {
         _ => return Err(RecordError::Invalid("group marker")),
     };
     let user_id = get_opt_string(input)?;
-    let producer_sequence = match get_u8(input)? {
-        0 => None,
-        1 => {
-            let producer = get_string(input)?;
-            need(input, 8)?;
-            Some(ProducerSequence {
-                producer,
-                sequence: input.get_u64_le(),
-            })
-        }
-        _ => return Err(RecordError::Invalid("producer marker")),
-    };
+    if layout == MESSAGE_LAYOUT_V1 {
+        producer_sequence = get_producer_sequence(input)?;
+    }
     Ok(Message {
         id,
         destination,
@@ -438,6 +467,38 @@ mod tests {
             let cut = cut % encoded.len();
             prop_assert!(decode_message(&encoded.slice(..cut)).is_err());
         }
+    }
+
+    #[test]
+    fn producer_sequence_is_read_cheaply_and_the_first_layout_still_decodes() {
+        let mut message = Message::new(
+            "ID:1".into(),
+            Destination::queue("q").unwrap(),
+            Body::Text("hello".into()),
+        );
+        message.producer_sequence = Some(ProducerSequence {
+            producer: "ID:p-1:1:1".into(),
+            sequence: 42,
+        });
+        let v2 = encode_message(&message);
+        let peeked = stored_producer_sequence(&v2).unwrap();
+        assert_eq!(peeked, message.producer_sequence);
+        // The first layout held the same fields with the producer sequence at the end.
+        let mut sequence = BytesMut::new();
+        put_producer_sequence(&mut sequence, message.producer_sequence.as_ref());
+        let mut v1 = vec![MESSAGE_LAYOUT_V1];
+        v1.extend_from_slice(&v2[1 + sequence.len()..]);
+        v1.extend_from_slice(&sequence);
+        let v1 = Bytes::from(v1);
+        assert_eq!(decode_message(&v1).unwrap(), message);
+        assert_eq!(
+            stored_producer_sequence(&v1).unwrap(),
+            message.producer_sequence
+        );
+        assert!(matches!(
+            stored_producer_sequence(&[9]),
+            Err(RecordError::UnknownLayout(9))
+        ));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use ferromq_core::{
 pub const WAIT: Duration = Duration::from_secs(5);
 
 pub fn core(config: CoreConfig) -> BrokerHandle {
-    let (handle, _task) = broker::spawn(config, None, None);
+    let (handle, _task) = broker::spawn(config, None);
     handle
 }
 

@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let started = Instant::now();
         let (journal, recovered) = Journal::open(config.clone())?;
         let opened = started.elapsed();
-        let messages: usize = recovered.spaces.values().map(Vec::len).sum();
+        let messages: u64 = recovered.spaces.values().map(|space| space.messages).sum();
         let clean = recovered.clean_shutdown;
         drop(recovered);
         println!(

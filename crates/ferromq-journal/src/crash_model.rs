@@ -92,12 +92,19 @@ fn recover(files: &Files) -> Model {
     }
     let (journal, recovered) =
         Journal::open(config(dir.path()).with_sync(SyncMode::Never)).expect("open copy");
-    drop(journal);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let spaces = recovered
         .spaces
-        .into_iter()
-        .map(|(key, messages)| (key, messages.into_iter().collect()))
+        .keys()
+        .map(|key| {
+            let read = journal.read(key, 0, usize::MAX, usize::MAX);
+            let messages = runtime.block_on(read).expect("read back");
+            (key.clone(), messages.into_iter().collect())
+        })
         .collect();
+    drop(journal);
     Model {
         spaces,
         meta: recovered.meta,
@@ -155,7 +162,12 @@ fn collect_checked(writer: &mut Writer, dir: &Path, model: &Model) {
 fn every_crash_point_of_commits_deletions_and_compaction_recovers() {
     let dir = tempfile::tempdir().expect("temp dir");
     let counters = Arc::new(Counters::default());
-    let (mut writer, _) = prepare(&config(dir.path()), Arc::clone(&counters)).expect("open");
+    let (mut writer, _) = prepare(
+        &config(dir.path()),
+        Arc::clone(&counters),
+        &mut |_, _, _| {},
+    )
+    .expect("open");
     let mut model = Model::default();
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut slow: Vec<u64> = Vec::new();
@@ -270,7 +282,12 @@ fn every_crash_point_of_commits_deletions_and_compaction_recovers() {
 fn a_dead_segment_waits_for_the_segment_whose_records_it_killed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let counters = Arc::new(Counters::default());
-    let (mut writer, _) = prepare(&config(dir.path()), Arc::clone(&counters)).expect("open");
+    let (mut writer, _) = prepare(
+        &config(dir.path()),
+        Arc::clone(&counters),
+        &mut |_, _, _| {},
+    )
+    .expect("open");
     let mut model = Model::default();
     let mut commit = |writer: &mut Writer, ops: Vec<Op>| {
         let (done, _answer) = oneshot::channel();

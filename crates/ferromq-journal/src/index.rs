@@ -13,38 +13,46 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bytes::Bytes;
 
-use crate::op::{encoded_len, encoded_len_ref, Op, OpRef};
+use crate::op::{encoded_len, encoded_len_ref, op_len, payload_offsets, Op, OpRef};
 
-/// What the index keeps of a live Put besides its segment: the payload during recovery,
-/// nothing in the writer (payloads stay on disk and in the core's memory).
-pub(crate) trait PutPayload: Sized {
-    fn keep(payload: Bytes) -> Self;
-    /// Keeps `payload`, a slice of `source`, without copying it.
-    fn keep_ref(source: &Bytes, payload: &[u8]) -> Self;
-}
-
-impl PutPayload for () {
-    fn keep(_: Bytes) -> Self {}
-    fn keep_ref(_: &Bytes, _: &[u8]) -> Self {}
-}
-
-impl PutPayload for Bytes {
-    fn keep(payload: Bytes) -> Self {
-        payload
-    }
-    fn keep_ref(source: &Bytes, payload: &[u8]) -> Self {
-        // `payload` was decoded out of `source`, so it lies inside it.
-        source.slice_ref(payload)
-    }
-}
-
-/// A live Put.
-#[derive(Debug, Clone)]
-pub(crate) struct PutEntry<P> {
+/// A live Put: where its payload lies on disk. The payload itself stays there; the writer
+/// reads it back when the core pages it in or a compaction copies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PutEntry {
     pub(crate) segment: u64,
-    /// Encoded size of the op, counted in live bytes.
-    pub(crate) bytes: u64,
-    pub(crate) payload: P,
+    /// Offset of the payload in the segment file. Segments stay below 4 GiB: the segment size
+    /// is at most 1 GiB and a segment holding a record takes no record that would overflow it,
+    /// except its first.
+    pub(crate) at: u32,
+    pub(crate) len: u32,
+}
+
+impl PutEntry {
+    /// Encoded size of the Put op, counted in live bytes.
+    fn op_bytes(&self, key: &str) -> u64 {
+        op_len(key.len(), true, Some(self.len as usize))
+    }
+}
+
+/// Where the payload of a Put lies, as handed to [`Index::locate`]'s callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Location {
+    pub(crate) seq: u64,
+    pub(crate) segment: u64,
+    pub(crate) at: u64,
+    pub(crate) len: u32,
+}
+
+/// What recovery reports of one space: enough for the core to know what waits on disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredSpace {
+    /// Live messages.
+    pub messages: u64,
+    /// Bytes of their payloads.
+    pub bytes: u64,
+    /// Lowest and highest live seq.
+    pub first_seq: u64,
+    pub last_seq: u64,
 }
 
 /// A live meta entry. Its payload is always kept (and owned, never a slice of a segment
@@ -79,8 +87,8 @@ impl SegmentUsage {
 
 /// The live state, keyed the way the core addresses it.
 #[derive(Debug)]
-pub(crate) struct Index<P> {
-    spaces: HashMap<String, BTreeMap<u64, PutEntry<P>>>,
+pub(crate) struct Index {
+    spaces: HashMap<String, BTreeMap<u64, PutEntry>>,
     metas: HashMap<String, MetaEntry>,
     segments: BTreeMap<u64, SegmentUsage>,
     live_bytes: u64,
@@ -88,7 +96,7 @@ pub(crate) struct Index<P> {
     next_seq: u64,
 }
 
-impl<P: PutPayload> Index<P> {
+impl Index {
     pub(crate) fn new() -> Self {
         Self {
             spaces: HashMap::new(),
@@ -173,25 +181,43 @@ impl<P: PutPayload> Index<P> {
             .is_some_and(|entry| entry.segment == segment)
     }
 
-    /// Applies one op written to `segment`.
-    pub(crate) fn apply(&mut self, op: Op, segment: u64) {
-        let bytes = encoded_len(&op);
-        match op {
-            Op::Put { key, seq, payload } => self.put(&key, seq, bytes, P::keep(payload), segment),
-            Op::Remove { key, seq } => self.remove(&key, seq, segment),
-            Op::DropSpace { key } => self.drop_space(&key, segment),
-            Op::PutMeta { key, payload } => self.put_meta(&key, payload, bytes, segment),
-            Op::RemoveMeta { key } => self.remove_meta(&key, segment),
+    /// Applies the ops of one batch written to `segment`, whose batch payload (after the
+    /// record's prefix and kind byte) starts at file offset `batch_at`.
+    pub(crate) fn apply_batch(&mut self, ops: &[Op], segment: u64, batch_at: u64) {
+        for (op, at) in ops.iter().zip(payload_offsets(ops)) {
+            self.apply_at(op, segment, batch_at.saturating_add(at));
         }
     }
 
-    /// Applies one op decoded out of `source` (a segment buffer) written to `segment`.
-    /// Payloads of Puts are kept as slices of `source`; metas are copied.
-    pub(crate) fn apply_ref(&mut self, op: &OpRef<'_>, segment: u64, source: &Bytes) {
+    /// Applies one op as if its payload were at offset 0 (tests of the accounting only).
+    #[cfg(test)]
+    pub(crate) fn apply(&mut self, op: Op, segment: u64) {
+        self.apply_at(&op, segment, 0);
+    }
+
+    /// Applies one op written to `segment`; `payload_at` is where a Put's payload starts.
+    pub(crate) fn apply_at(&mut self, op: &Op, segment: u64, payload_at: u64) {
+        let bytes = encoded_len(op);
+        match op {
+            Op::Put { key, seq, payload } => {
+                self.put(key, *seq, payload.len(), payload_at, segment);
+            }
+            Op::Remove { key, seq } => self.remove(key, *seq, segment),
+            Op::DropSpace { key } => self.drop_space(key, segment),
+            Op::PutMeta { key, payload } => self.put_meta(key, payload.clone(), bytes, segment),
+            Op::RemoveMeta { key } => self.remove_meta(key, segment),
+        }
+    }
+
+    /// Applies one op decoded out of `source` (the whole segment file) written to `segment`.
+    /// Metas are copied; of a Put only its place in the file is kept.
+    pub(crate) fn apply_ref(&mut self, op: &OpRef<'_>, segment: u64, source: &[u8]) {
         let bytes = encoded_len_ref(op);
         match *op {
             OpRef::Put { key, seq, payload } => {
-                self.put(key, seq, bytes, P::keep_ref(source, payload), segment);
+                // `payload` was decoded out of `source`, so it lies inside it.
+                let at = (payload.as_ptr() as usize).saturating_sub(source.as_ptr() as usize);
+                self.put(key, seq, payload.len(), at as u64, segment);
             }
             OpRef::Remove { key, seq } => self.remove(key, seq, segment),
             OpRef::DropSpace { key } => self.drop_space(key, segment),
@@ -202,13 +228,14 @@ impl<P: PutPayload> Index<P> {
         }
     }
 
-    fn put(&mut self, key: &str, seq: u64, bytes: u64, payload: P, segment: u64) {
+    fn put(&mut self, key: &str, seq: u64, len: usize, at: u64, segment: u64) {
         self.next_seq = self.next_seq.max(seq.saturating_add(1));
         let entry = PutEntry {
             segment,
-            bytes,
-            payload,
+            at: u32::try_from(at).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(u32::MAX),
         };
+        let bytes = entry.op_bytes(key);
         // Look up by `&str` first: recovery replays millions of Puts into a few spaces.
         let replaced = match self.spaces.get_mut(key) {
             Some(space) => space.insert(seq, entry),
@@ -222,7 +249,7 @@ impl<P: PutPayload> Index<P> {
         // A replaced entry is the same message written twice (compaction copies live Puts
         // forward before the old segment is gone): the older copy is now dead.
         if let Some(old) = replaced {
-            self.kill_put(old.segment, old.bytes, segment);
+            self.kill_put(old.segment, old.op_bytes(key), segment);
         }
         let usage = self.segments.entry(segment).or_default();
         usage.live_puts += 1;
@@ -240,14 +267,14 @@ impl<P: PutPayload> Index<P> {
             self.spaces.remove(key);
         }
         if let Some(old) = removed {
-            self.kill_put(old.segment, old.bytes, segment);
+            self.kill_put(old.segment, old.op_bytes(key), segment);
         }
     }
 
     fn drop_space(&mut self, key: &str, segment: u64) {
         if let Some(space) = self.spaces.remove(key) {
             for old in space.into_values() {
-                self.kill_put(old.segment, old.bytes, segment);
+                self.kill_put(old.segment, old.op_bytes(key), segment);
             }
         }
     }
@@ -300,94 +327,80 @@ impl<P: PutPayload> Index<P> {
         }
     }
 
-    /// Every live op, metas first, then each space in seq order: what compaction at open
-    /// rewrites.
-    pub(crate) fn live_ops(&self) -> Vec<Op>
-    where
-        P: Clone + Into<Bytes>,
-    {
-        let mut ops = Vec::with_capacity(self.metas.len());
-        let mut meta_keys: Vec<&String> = self.metas.keys().collect();
-        meta_keys.sort();
-        for key in meta_keys {
-            if let Some(entry) = self.metas.get(key) {
-                ops.push(Op::PutMeta {
-                    key: key.clone(),
-                    payload: entry.payload.clone(),
-                });
-            }
-        }
-        let mut space_keys: Vec<&String> = self.spaces.keys().collect();
-        space_keys.sort();
-        for key in space_keys {
-            for (&seq, entry) in self.spaces.get(key).into_iter().flatten() {
-                ops.push(Op::Put {
-                    key: key.clone(),
-                    seq,
-                    payload: entry.payload.clone().into(),
-                });
-            }
-        }
-        ops
-    }
-}
-
-/// What recovery hands to the core, split from the index the writer keeps.
-pub(crate) type SpacesOut = BTreeMap<String, Vec<(u64, Bytes)>>;
-pub(crate) type MetaOut = BTreeMap<String, Bytes>;
-
-impl Index<Bytes> {
-    /// Splits a recovery index into the payload-free index for the writer and the payloads
-    /// for the core.
-    ///
-    /// Payloads are slices of whole segment buffers. Those of segments less than half live
-    /// are copied out, so that a caller keeping a few of them does not keep whole mostly
-    /// dead segments in memory: what the returned payloads pin stays below twice their size.
-    pub(crate) fn split(self) -> (Index<()>, SpacesOut, MetaOut) {
-        let sparse: BTreeSet<u64> = self
-            .segments
-            .iter()
-            .filter(|(_, usage)| usage.live_bytes.saturating_mul(2) < usage.size)
-            .map(|(&id, _)| id)
-            .collect();
-        let mut spaces_out = SpacesOut::new();
-        let mut spaces = HashMap::with_capacity(self.spaces.len());
-        for (key, space) in self.spaces {
-            let mut messages = Vec::with_capacity(space.len());
-            // `space` iterates in seq order, so the BTreeMap is built in bulk, not by insert.
-            let slim: BTreeMap<u64, PutEntry<()>> = space
-                .into_iter()
-                .map(|(seq, entry)| {
-                    let payload = if sparse.contains(&entry.segment) {
-                        Bytes::copy_from_slice(&entry.payload)
-                    } else {
-                        entry.payload
-                    };
-                    messages.push((seq, payload));
-                    let slim = PutEntry {
-                        segment: entry.segment,
-                        bytes: entry.bytes,
-                        payload: (),
-                    };
-                    (seq, slim)
-                })
-                .collect();
-            spaces_out.insert(key.clone(), messages);
-            spaces.insert(key, slim);
-        }
-        let meta_out = self
+    /// The live metas, as ops that rewrite them, in key order.
+    pub(crate) fn meta_ops(&self) -> Vec<Op> {
+        let mut ops: Vec<Op> = self
             .metas
             .iter()
-            .map(|(key, entry)| (key.clone(), entry.payload.clone()))
+            .map(|(key, entry)| Op::PutMeta {
+                key: key.clone(),
+                payload: entry.payload.clone(),
+            })
             .collect();
-        let index = Index {
-            spaces,
-            metas: self.metas,
-            segments: self.segments,
-            live_bytes: self.live_bytes,
-            next_seq: self.next_seq,
+        ops.sort_by(|a, b| a.key().cmp(b.key()));
+        ops
+    }
+
+    /// Keys of the spaces holding live messages, sorted.
+    pub(crate) fn space_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.spaces.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    /// The live messages of `key` with a seq above `after`, in seq order: at most `max_count`
+    /// of them and, past the first, no more than `max_bytes` of payload.
+    pub(crate) fn locate(
+        &self,
+        key: &str,
+        after: u64,
+        max_count: usize,
+        max_bytes: u64,
+    ) -> Vec<Location> {
+        let mut out = Vec::new();
+        let Some(space) = self.spaces.get(key) else {
+            return out;
         };
-        (index, spaces_out, meta_out)
+        let mut bytes = 0u64;
+        for (&seq, entry) in space.range(after.saturating_add(1)..) {
+            let len = u64::from(entry.len);
+            if out.len() >= max_count || (!out.is_empty() && bytes.saturating_add(len) > max_bytes)
+            {
+                break;
+            }
+            bytes = bytes.saturating_add(len);
+            out.push(Location {
+                seq,
+                segment: entry.segment,
+                at: u64::from(entry.at),
+                len: entry.len,
+            });
+        }
+        out
+    }
+
+    /// Per space, what is stored: what `open` reports to the core.
+    pub(crate) fn summary(&self) -> BTreeMap<String, StoredSpace> {
+        self.spaces
+            .iter()
+            .map(|(key, space)| {
+                let summary = StoredSpace {
+                    messages: space.len() as u64,
+                    bytes: space.values().map(|entry| u64::from(entry.len)).sum(),
+                    first_seq: space.keys().next().copied().unwrap_or(0),
+                    last_seq: space.keys().next_back().copied().unwrap_or(0),
+                };
+                (key.clone(), summary)
+            })
+            .collect()
+    }
+
+    /// The live metas and their payloads.
+    pub(crate) fn metas(&self) -> BTreeMap<String, Bytes> {
+        self.metas
+            .iter()
+            .map(|(key, entry)| (key.clone(), entry.payload.clone()))
+            .collect()
     }
 }
 
@@ -412,7 +425,7 @@ mod tests {
 
     #[test]
     fn counts_follow_positional_semantics() {
-        let mut index = Index::<()>::new();
+        let mut index = Index::new();
         index.set_segment_size(1, 100);
         index.set_segment_size(2, 100);
         index.apply(put("q", 1), 1);
@@ -446,7 +459,7 @@ mod tests {
 
     #[test]
     fn kills_across_segments_are_dependencies() {
-        let mut index = Index::<()>::new();
+        let mut index = Index::new();
         for id in 1..=4 {
             index.set_segment_size(id, 100);
         }
@@ -469,23 +482,26 @@ mod tests {
     }
 
     #[test]
-    fn split_copies_payloads_of_sparse_segments_only() {
-        let source = Bytes::from(vec![7u8; 1000]);
-        let mut index = Index::<Bytes>::new();
-        index.set_segment_size(1, 1000);
-        index.set_segment_size(2, 40);
-        let payload = |at: usize| OpRef::Put {
-            key: "q",
-            seq: u64::try_from(at).unwrap_or(0),
-            payload: &source[at..at + 10],
-        };
-        index.apply_ref(&payload(0), 1, &source);
-        index.apply_ref(&payload(500), 2, &source);
-        let (_, spaces, _) = index.split();
-        let messages = &spaces["q"];
-        // Segment 1 is almost all dead: its payload is copied, segment 2's is shared.
-        assert_ne!(messages[0].1.as_ptr(), source[0..].as_ptr());
-        assert_eq!(messages[1].1.as_ptr(), source[500..].as_ptr());
-        assert_eq!(messages[0].1, source.slice(0..10));
+    fn locations_follow_the_batch_layout_and_limits() {
+        let ops = vec![put("q", 1), remove("q", 9), put("q", 2), put("q", 3)];
+        let mut payload = Vec::new();
+        assert!(crate::op::encode_batch(&ops, &mut payload));
+        let mut index = Index::new();
+        index.apply_batch(&ops, 7, 100);
+        let found = index.locate("q", 0, 10, u64::MAX);
+        assert_eq!(found.iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        for location in &found {
+            let at = usize::try_from(location.at - 100).unwrap_or(usize::MAX);
+            assert_eq!(location.segment, 7);
+            assert_eq!(payload.get(at..at + 1), Some(&b"x"[..]));
+        }
+        assert_eq!(index.locate("q", 1, 10, u64::MAX).len(), 2);
+        assert_eq!(index.locate("q", 0, 2, u64::MAX).len(), 2);
+        // The byte limit stops after the first message, never before it.
+        assert_eq!(index.locate("q", 0, 10, 0).len(), 1);
+        assert!(index.locate("other", 0, 10, u64::MAX).is_empty());
+        let summary = index.summary();
+        assert_eq!(summary["q"].messages, 3);
+        assert_eq!((summary["q"].first_seq, summary["q"].last_seq), (1, 3));
     }
 }

@@ -20,24 +20,22 @@ use tokio::sync::{mpsc, oneshot};
 use crate::compaction;
 use crate::config::JournalConfig;
 use crate::error::{io_err, JournalError};
+pub use crate::index::StoredSpace;
 use crate::lock;
 use crate::op::{batch_len, Op};
 use crate::record::{frame_len, MAX_RECORD_LEN};
 use crate::recovery;
 use crate::segment::SegmentLog;
 use crate::stats::{Counters, JournalStats, RecoveryStats};
-use crate::writer::{AppendRequest, Request, Writer};
+use crate::writer::{AppendRequest, ReadRequest, Request, Writer};
 
 /// What [`Journal::open`] found on disk.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovered {
-    /// Live messages per space, each sorted by seq. Spaces with no live message are absent.
-    ///
-    /// Payloads may share their memory with the segment they were read from (no copy per
-    /// message); payloads of segments that were mostly dead are copied, so that keeping a
-    /// few of them never holds more than about twice their size. Copy what you keep for
-    /// long if that matters.
-    pub spaces: BTreeMap<String, Vec<(u64, Bytes)>>,
+    /// What each space holds. Spaces with no live message are absent. The messages stay on
+    /// disk; [`Journal::read`] brings them back in seq order, as many as the caller wants
+    /// at a time.
+    pub spaces: BTreeMap<String, StoredSpace>,
     /// Live meta entries.
     pub meta: BTreeMap<String, Bytes>,
     /// `1 +` the highest seq ever written (never lower than after an earlier open).
@@ -91,9 +89,23 @@ impl Journal {
     /// naming the file. Damaged records are not errors; they are counted in
     /// [`Recovered::stats`].
     pub fn open(config: JournalConfig) -> Result<(Journal, Recovered), JournalError> {
+        Self::open_visiting(config, &mut |_, _, _| {})
+    }
+
+    /// Like [`Journal::open`], showing `visit` every message replayed as `(key, seq,
+    /// payload)`: live ones and those removed later in the log (but still on disk), in the
+    /// order they were written. The core uses it to learn which producer sequences it has
+    /// already stored without keeping the messages in memory.
+    ///
+    /// # Errors
+    /// As [`Journal::open`].
+    pub fn open_visiting(
+        config: JournalConfig,
+        visit: &mut dyn FnMut(&str, u64, &[u8]),
+    ) -> Result<(Journal, Recovered), JournalError> {
         config.validate()?;
         let counters = Arc::new(Counters::default());
-        let (writer, recovered) = prepare(&config, Arc::clone(&counters))?;
+        let (writer, recovered) = prepare(&config, Arc::clone(&counters), visit)?;
         let (tx, rx) = mpsc::channel(config.queue_capacity);
         writer
             .spawn(rx)
@@ -137,6 +149,42 @@ impl Journal {
         Ok(Durable::waiting(rx))
     }
 
+    /// The live messages of space `key` with a seq above `after`, in seq order: at most
+    /// `max_count` of them and no more than `max_bytes` of payload (but at least one when
+    /// any is there). Sees every batch appended before the call, durable or not yet.
+    ///
+    /// Reads run on the writer thread between group commits, so they never race a
+    /// deletion or compaction of the segment they read.
+    ///
+    /// # Errors
+    /// [`JournalError::Closed`] after [`Journal::close`], an I/O error naming the segment,
+    /// or [`JournalError::WriterFailed`].
+    pub async fn read(
+        &self,
+        key: &str,
+        after: u64,
+        max_count: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<(u64, Bytes)>, JournalError> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(JournalError::Closed);
+        }
+        let (done, rx) = oneshot::channel();
+        let request = ReadRequest {
+            key: key.to_owned(),
+            after,
+            max_count,
+            max_bytes: u64::try_from(max_bytes).unwrap_or(u64::MAX),
+            done,
+        };
+        self.shared
+            .tx
+            .send(Request::Read(request))
+            .await
+            .map_err(|_| JournalError::Closed)?;
+        rx.await.unwrap_or(Err(JournalError::Unconfirmed))
+    }
+
     /// Writes out what is queued, ends the log with the close marker (so the next open
     /// reports [`Recovered::clean_shutdown`]), syncs, stops the writer thread and releases
     /// the lock. Batches queued after this call fail with [`JournalError::Closed`].
@@ -173,13 +221,14 @@ impl Journal {
 pub(crate) fn prepare(
     config: &JournalConfig,
     counters: Arc<Counters>,
+    visit: &mut dyn FnMut(&str, u64, &[u8]),
 ) -> Result<(Writer, Recovered), JournalError> {
     let dir = config.dir.clone();
     fs::create_dir_all(&dir).map_err(io_err("create journal directory", &dir))?;
     let lock = lock::acquire(&dir, config.lock)?;
     let started = Instant::now();
 
-    let replayed = recovery::replay(&dir)?;
+    let replayed = recovery::replay(&dir, visit)?;
     let clean_shutdown = replayed.clean_shutdown;
     let mut stats = replayed.stats;
     let retained = config.max_batch_bytes.saturating_mul(2);
@@ -222,7 +271,8 @@ pub(crate) fn prepare(
     let continues_marker = replayed
         .last
         .is_some_and(|last| last.ends_with_marker && last.id == log.active_id());
-    let (index, spaces, meta) = index.split();
+    let spaces = index.summary();
+    let meta = index.metas();
     let next_seq = index.next_seq();
 
     let mut writer = Writer::new(index, log, lock, Arc::clone(&counters), config);
@@ -233,7 +283,7 @@ pub(crate) fn prepare(
     writer.publish();
 
     stats.duration = started.elapsed();
-    let messages: usize = spaces.values().map(Vec::len).sum();
+    let messages: u64 = spaces.values().map(|space| space.messages).sum();
     tracing::info!(
         dir = %dir.display(),
         segments = stats.segments,

@@ -2,13 +2,15 @@
 //!
 //! The journal stores opaque payloads under string keys and knows nothing about messages,
 //! destinations or subscriptions; the broker core owns what the keys and bytes mean. It
-//! offers one atomic operation, [`Journal::append`] of a batch of [`Op`]s, and gives the
-//! whole live state back once, from [`Journal::open`], as [`Recovered`].
+//! offers one atomic operation, [`Journal::append`] of a batch of [`Op`]s; [`Journal::open`]
+//! says what is stored ([`Recovered`]) and [`Journal::read`] pages messages back in, so the
+//! payloads stay on disk until the core wants them.
 //!
 //! Layout of the crate, from bytes up:
 //! - `record`: the sans-IO framing of a segment (header, checksummed records).
 //! - `op`: the sans-IO encoding of a batch of ops inside one record.
-//! - `index`: which (key, seq) and which meta keys are live, and in which segment.
+//! - `index`: which (key, seq) and which meta keys are live, and where each payload lies.
+//! - `read`: reading payloads back by their place in the segments.
 //! - `segment`: segment files on disk (naming, creating, appending, rolling).
 //! - `recovery`: replaying segments at open, truncating a torn tail.
 //! - `compaction`: rewriting the live state into fresh segments at open.
@@ -29,6 +31,7 @@ mod index;
 mod journal;
 mod lock;
 mod op;
+mod read;
 mod reclaim;
 mod record;
 mod recovery;
@@ -39,6 +42,6 @@ mod writer;
 
 pub use config::{JournalConfig, LockMode, SyncMode};
 pub use error::JournalError;
-pub use journal::{Durable, Journal, Recovered};
+pub use journal::{Durable, Journal, Recovered, StoredSpace};
 pub use op::Op;
 pub use stats::{JournalStats, LatencyHistogram, RecoveryStats};

@@ -78,7 +78,7 @@ pub(crate) fn encoded_len_ref(op: &OpRef<'_>) -> u64 {
 }
 
 /// Tag and key (with its length), then the seq and the payload (with its length) if any.
-fn op_len(key: usize, seq: bool, payload: Option<usize>) -> u64 {
+pub(crate) fn op_len(key: usize, seq: bool, payload: Option<usize>) -> u64 {
     let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     let mut total = 5u64.saturating_add(len(key));
     if seq {
@@ -88,6 +88,26 @@ fn op_len(key: usize, seq: bool, payload: Option<usize>) -> u64 {
         total = total.saturating_add(4).saturating_add(len(payload));
     }
     total
+}
+
+/// For each op of a batch, the offset inside the batch payload where its payload would
+/// start (meaningful for Puts): the writer's index records where each message lies without
+/// the encoder having to report it.
+pub(crate) fn payload_offsets(ops: &[Op]) -> impl Iterator<Item = u64> + '_ {
+    // The op count comes first.
+    let mut at = 4u64;
+    ops.iter().map(move |op| {
+        let start = at;
+        at = at.saturating_add(encoded_len(op));
+        // Everything of the op but the payload itself precedes the payload.
+        let payload = match op {
+            Op::Put { payload, .. } | Op::PutMeta { payload, .. } => payload.len() as u64,
+            _ => 0,
+        };
+        start
+            .saturating_add(encoded_len(op))
+            .saturating_sub(payload)
+    })
 }
 
 /// Bytes of the whole batch payload.
@@ -343,6 +363,12 @@ mod tests {
             prop_assert!(decode_refs(&out, &mut refs).is_ok());
             for (op, borrowed) in ops.iter().zip(&refs) {
                 prop_assert_eq!(encoded_len(op), encoded_len_ref(borrowed));
+            }
+            for (op, at) in ops.iter().zip(payload_offsets(&ops)) {
+                if let Op::Put { payload, .. } | Op::PutMeta { payload, .. } = op {
+                    let at = usize::try_from(at).unwrap_or(usize::MAX);
+                    prop_assert_eq!(out.get(at..at + payload.len()), Some(&payload[..]));
+                }
             }
             prop_assert_eq!(decode_batch(&out), Ok(ops));
         }

@@ -32,7 +32,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::index::{Index, PutPayload, SegmentUsage};
+use crate::index::{Index, SegmentUsage};
 
 /// Whether `usage` (of a segment other than the active one) may be deleted now.
 pub(crate) fn deletable(usage: &SegmentUsage) -> bool {
@@ -40,7 +40,7 @@ pub(crate) fn deletable(usage: &SegmentUsage) -> bool {
 }
 
 /// Dead bytes of the sealed segments (every segment older than `active`).
-pub(crate) fn sealed_dead_bytes<P: PutPayload>(index: &Index<P>, active: u64) -> u64 {
+pub(crate) fn sealed_dead_bytes(index: &Index, active: u64) -> u64 {
     index
         .segments()
         .filter(|(id, _)| *id < active)
@@ -49,11 +49,7 @@ pub(crate) fn sealed_dead_bytes<P: PutPayload>(index: &Index<P>, active: u64) ->
 }
 
 /// Whether enough of the store is dead to make compaction worth running.
-pub(crate) fn compaction_due<P: PutPayload>(
-    index: &Index<P>,
-    active: u64,
-    segment_size: u64,
-) -> bool {
+pub(crate) fn compaction_due(index: &Index, active: u64, segment_size: u64) -> bool {
     let dead = sealed_dead_bytes(index, active);
     dead > index.live_bytes() && dead >= segment_size / 2
 }
@@ -70,8 +66,8 @@ enum Owner {
 /// The segment to compact next, if compaction is due. `skip` holds segments that could not
 /// be rewritten (a damaged record); no rotation happens while there are any, because the
 /// dead bytes they pin would keep the trigger on forever.
-pub(crate) fn choose<P: PutPayload>(
-    index: &Index<P>,
+pub(crate) fn choose(
+    index: &Index,
     active: u64,
     segment_size: u64,
     skip: &BTreeSet<u64>,
@@ -148,7 +144,7 @@ mod tests {
     }
 
     /// Segments 1..=n of SIZE bytes each.
-    fn index(n: u64) -> Index<()> {
+    fn index(n: u64) -> Index {
         let mut index = Index::new();
         for id in 1..=n {
             index.set_segment_size(id, SIZE);
@@ -162,7 +158,7 @@ mod tests {
         index.apply(put(1, 482), 1);
         index.apply(put(2, 482), 2);
         index.apply(remove(2), 3);
-        let usage = |index: &Index<()>, id| index.segment(id).cloned().unwrap_or_default();
+        let usage = |index: &Index, id| index.segment(id).cloned().unwrap_or_default();
         assert!(!deletable(&usage(&index, 1)), "holds a live message");
         assert!(
             deletable(&usage(&index, 2)),

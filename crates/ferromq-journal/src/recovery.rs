@@ -42,7 +42,7 @@ use crate::stats::RecoveryStats;
 /// The replayed state of a directory.
 #[derive(Debug)]
 pub(crate) struct Replayed {
-    pub(crate) index: Index<Bytes>,
+    pub(crate) index: Index,
     pub(crate) stats: RecoveryStats,
     /// The newest segment, if appending to it is safe.
     pub(crate) last: Option<LastSegment>,
@@ -160,12 +160,16 @@ impl Loaded {
     }
 }
 
-/// Replays every segment of `dir` in order.
+/// Replays every segment of `dir` in order, showing `visit` every Put met, live or not, as
+/// `(key, seq, payload)`.
 ///
 /// A helper thread reads the next segment file while this one decodes and applies the
-/// current one; each file is read whole into one buffer, and the payloads of live Puts are
-/// slices of it (see `Index::split` for what that pins).
-pub(crate) fn replay(dir: &Path) -> Result<Replayed, JournalError> {
+/// current one; each file is read whole into one buffer, which is dropped once applied: the
+/// index keeps where payloads are, not the payloads, so memory stays at two segments.
+pub(crate) fn replay(
+    dir: &Path,
+    visit: &mut dyn FnMut(&str, u64, &[u8]),
+) -> Result<Replayed, JournalError> {
     let listing = list_segments(dir)?;
     let next_id = listing.next_id;
     let count = listing.segments.len();
@@ -188,6 +192,7 @@ pub(crate) fn replay(dir: &Path) -> Result<Replayed, JournalError> {
         let mut replay = Replay {
             dir,
             index: Index::new(),
+            visit,
             stats: RecoveryStats::default(),
             last: None,
             clean_shutdown: false,
@@ -206,15 +211,16 @@ pub(crate) fn replay(dir: &Path) -> Result<Replayed, JournalError> {
 }
 
 /// The state of a replay in progress.
-struct Replay<'d> {
+struct Replay<'d, 'v> {
     dir: &'d Path,
-    index: Index<Bytes>,
+    index: Index,
+    visit: &'v mut dyn FnMut(&str, u64, &[u8]),
     stats: RecoveryStats,
     last: Option<LastSegment>,
     clean_shutdown: bool,
 }
 
-impl Replay<'_> {
+impl Replay<'_, '_> {
     /// Replays one segment file, repairing or setting it aside as needed.
     fn segment(&mut self, loaded: Loaded, is_last: bool) -> Result<(), JournalError> {
         let Loaded {
@@ -277,6 +283,9 @@ impl Replay<'_> {
                 KIND_BATCH => match decode_refs(payload, &mut ops) {
                     Ok(()) => {
                         for op in &ops {
+                            if let OpRef::Put { key, seq, payload } = *op {
+                                (self.visit)(key, seq, payload);
+                            }
                             self.index.apply_ref(op, id, &bytes);
                         }
                         stats.records += 1;

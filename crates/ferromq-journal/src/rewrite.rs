@@ -105,7 +105,7 @@ impl Job {
     /// segment simply stays).
     pub(crate) fn next_chunk(
         &mut self,
-        index: &Index<()>,
+        index: &Index,
         limit: u64,
     ) -> Result<Vec<Op>, JournalError> {
         let mut read = 0u64;
@@ -133,7 +133,7 @@ impl Job {
         Ok(chunk)
     }
 
-    fn still_live(&self, index: &Index<()>, op: &Op) -> bool {
+    fn still_live(&self, index: &Index, op: &Op) -> bool {
         match op {
             Op::Put { key, seq, .. } => index.is_live_in(key, *seq, self.segment),
             Op::PutMeta { key, .. } => index.meta_is_in(key, self.segment),
@@ -142,7 +142,7 @@ impl Job {
     }
 
     /// Reads one record and queues its live Puts. Returns the bytes consumed.
-    fn read_record(&mut self, index: &Index<()>) -> Result<u64, JournalError> {
+    fn read_record(&mut self, index: &Index) -> Result<u64, JournalError> {
         let remaining = self.len.saturating_sub(self.offset);
         if remaining == 0 {
             self.exhausted = true;

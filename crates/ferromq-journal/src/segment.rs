@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::{io_err, io_err_at, JournalError};
-use crate::record::{encode_header, SegmentHeader, HEADER_LEN_U64};
+use crate::record::{encode_header, SegmentHeader, FRAME_PREFIX, HEADER_LEN_U64};
 use crate::stats::Counters;
 
 const PREFIX: &str = "journal-";
@@ -217,6 +217,12 @@ impl SegmentLog {
         self.active
             .len
             .saturating_add(u64::try_from(self.pending.len()).unwrap_or(u64::MAX))
+    }
+
+    /// Where the payload of the record begun next (after `place`) will start in the active
+    /// segment: after the record's length, checksum and kind byte.
+    pub(crate) fn next_payload_at(&self) -> u64 {
+        self.active_len() + FRAME_PREFIX as u64 + 1
     }
 
     /// Makes room for a record of `record_len` bytes, rolling first if it would push the

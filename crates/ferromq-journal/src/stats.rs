@@ -30,6 +30,7 @@ pub(crate) struct Counters {
     pub(crate) segments_deleted: AtomicU64,
     pub(crate) segments_compacted: AtomicU64,
     pub(crate) bytes_compacted: AtomicU64,
+    pub(crate) messages_read: AtomicU64,
     /// Per-bucket (not cumulative) fsync counts; the last one is above every bound.
     fsync_buckets: [AtomicU64; LatencyHistogram::BUCKETS],
     fsync_nanos: AtomicU64,
@@ -74,6 +75,7 @@ impl Counters {
             segments_deleted: get(&self.segments_deleted),
             segments_compacted: get(&self.segments_compacted),
             bytes_compacted: get(&self.bytes_compacted),
+            messages_read: get(&self.messages_read),
             fsync_latency: LatencyHistogram {
                 buckets,
                 sum_nanos: get(&self.fsync_nanos),
@@ -106,6 +108,8 @@ pub struct JournalStats {
     pub segments_compacted: u64,
     /// Bytes of live records rewritten by that compaction.
     pub bytes_compacted: u64,
+    /// Message payloads read back from the segments (paged in by the core).
+    pub messages_read: u64,
     /// How long each of the `fsyncs` took.
     pub fsync_latency: LatencyHistogram,
 }

@@ -26,6 +26,7 @@ use std::fs::File;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use bytes::Bytes;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
@@ -33,6 +34,7 @@ use crate::config::{JournalConfig, SyncMode};
 use crate::error::JournalError;
 use crate::index::Index;
 use crate::op::{batch_len, encode_batch, Op};
+use crate::read::read_payloads;
 use crate::record::{
     begin_frame, encode_marker, finish_frame, frame_len, KIND_BATCH, KIND_CLOSE, MAX_RECORD_LEN,
 };
@@ -55,15 +57,26 @@ pub(crate) struct AppendRequest {
     pub(crate) done: Reply,
 }
 
+/// One `read`: which messages, and where to send them.
+#[derive(Debug)]
+pub(crate) struct ReadRequest {
+    pub(crate) key: String,
+    pub(crate) after: u64,
+    pub(crate) max_count: usize,
+    pub(crate) max_bytes: u64,
+    pub(crate) done: oneshot::Sender<Result<Vec<(u64, Bytes)>, JournalError>>,
+}
+
 #[derive(Debug)]
 pub(crate) enum Request {
     Append(AppendRequest),
+    Read(ReadRequest),
     Close(Reply),
 }
 
 #[derive(Debug)]
 pub(crate) struct Writer {
-    index: Index<()>,
+    index: Index,
     log: SegmentLog,
     counters: Arc<Counters>,
     sync: SyncMode,
@@ -83,7 +96,7 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn new(
-        index: Index<()>,
+        index: Index,
         log: SegmentLog,
         lock: File,
         counters: Arc<Counters>,
@@ -127,30 +140,36 @@ impl Writer {
                 }
             };
             let mut appends = Vec::new();
-            let mut close = None;
+            // A read or a close ends the group: requests are served in the order they came,
+            // so a read sees every batch appended before it.
+            let mut after = None;
             match first {
                 Some(Request::Append(append)) => appends.push(append),
-                Some(Request::Close(done)) => close = Some(done),
+                Some(other) => after = Some(other),
                 None => {}
             }
             // Group commit: take whatever else is already queued, up to the byte cap.
             let mut bytes = appends.first().map_or(0, |a| a.size);
-            while !appends.is_empty() && close.is_none() && bytes < self.max_batch_bytes {
+            while !appends.is_empty() && after.is_none() && bytes < self.max_batch_bytes {
                 match rx.try_recv() {
                     Ok(Request::Append(append)) => {
                         bytes = bytes.saturating_add(append.size);
                         appends.push(append);
                     }
-                    Ok(Request::Close(done)) => close = Some(done),
+                    Ok(other) => after = Some(other),
                     Err(_) => break,
                 }
             }
             if !appends.is_empty() {
                 self.commit(appends);
             }
-            if let Some(done) = close {
-                self.close(rx, done);
-                return;
+            match after {
+                Some(Request::Close(done)) => {
+                    self.close(rx, done);
+                    return;
+                }
+                Some(Request::Read(read)) => self.read(read),
+                _ => {}
             }
             self.reclaim();
         }
@@ -171,6 +190,9 @@ impl Writer {
                 Request::Append(append) => {
                     // The caller may have dropped its Durable; nobody else to tell.
                     let _ = append.done.send(Err(JournalError::Closed));
+                }
+                Request::Read(read) => {
+                    let _ = read.done.send(Err(JournalError::Closed));
                 }
                 Request::Close(done) => other_closers.push(done),
             }
@@ -222,7 +244,7 @@ impl Writer {
     /// marker is no longer the last record (called by `open` before anything else).
     pub(crate) fn start_session(&mut self) -> Result<(), JournalError> {
         let floor = self.index.next_seq();
-        self.append_record(&[], frame_len(batch_len(&[])), floor)?;
+        let _ = self.append_record(&[], frame_len(batch_len(&[])), floor)?;
         self.log.flush()?;
         self.log.sync()?;
         self.index
@@ -259,10 +281,8 @@ impl Writer {
                 Counters::add(&self.counters.batches_written, count);
                 Counters::add(&self.counters.group_commits, 1);
                 let mut replies = Vec::with_capacity(appends.len());
-                for (append, segment) in appends.into_iter().zip(segments) {
-                    for op in append.ops {
-                        self.index.apply(op, segment);
-                    }
+                for (append, (segment, batch_at)) in appends.into_iter().zip(segments) {
+                    self.index.apply_batch(&append.ops, segment, batch_at);
                     replies.push(append.done);
                 }
                 // Publish before answering, so a caller reading stats after its batch is
@@ -282,21 +302,44 @@ impl Writer {
         }
     }
 
+    /// Answers a read with the payloads of the live messages it asks for.
+    fn read(&mut self, read: ReadRequest) {
+        let result = match &self.failed {
+            Some(cause) => Err(JournalError::WriterFailed {
+                cause: Box::new(cause.clone()),
+            }),
+            // Everything the index knows is written (commits and compaction flush), but
+            // flushing is free when nothing is pending and keeps that true whatever changes.
+            None => self.log.flush().and_then(|()| {
+                let found =
+                    self.index
+                        .locate(&read.key, read.after, read.max_count, read.max_bytes);
+                read_payloads(self.log.dir(), &found)
+            }),
+        };
+        if let Ok(messages) = &result {
+            Counters::add(&self.counters.messages_read, messages.len() as u64);
+        }
+        // The reader may have given up; nothing to do about that.
+        let _ = read.done.send(result);
+    }
+
     fn fail(&mut self, error: JournalError) {
         tracing::error!(%error, "journal write failed; refusing further batches");
         self.failed = Some(error);
         self.compaction = None;
     }
 
-    /// Encodes every batch into its segment, writes, and syncs. Returns each batch's segment.
-    fn write_group(&mut self, appends: &[AppendRequest]) -> Result<Vec<u64>, JournalError> {
+    /// Encodes every batch into its segment, writes, and syncs. Returns each batch's segment
+    /// and the offset of its batch payload there.
+    fn write_group(&mut self, appends: &[AppendRequest]) -> Result<Vec<(u64, u64)>, JournalError> {
         let mut segments = Vec::with_capacity(appends.len());
         // Seqs of this group are not in the index yet; a segment created mid-group must
         // still record a floor above them.
         let mut floor = self.index.next_seq();
         for append in appends {
-            self.append_record(&append.ops, append.size, floor)?;
-            segments.push(self.log.active_id());
+            let batch_at = self.append_record(&append.ops, append.size, floor)?;
+            segments.push((self.log.active_id(), batch_at));
             let top = append.ops.iter().filter_map(Op::seq).max();
             floor = floor.max(top.map_or(0, |seq| seq.saturating_add(1)));
         }
@@ -321,13 +364,15 @@ impl Writer {
         Ok(())
     }
 
-    /// Places and encodes one record into the pending buffer.
-    fn append_record(&mut self, ops: &[Op], size: u64, floor: u64) -> Result<(), JournalError> {
+    /// Places and encodes one record into the pending buffer. Returns the offset of its
+    /// batch payload in the active segment.
+    fn append_record(&mut self, ops: &[Op], size: u64, floor: u64) -> Result<u64, JournalError> {
         self.place(size, floor)?;
+        let batch_at = self.log.next_payload_at();
         let out = self.log.pending_mut();
         let start = begin_frame(out, KIND_BATCH);
         if encode_batch(ops, out) && finish_frame(out, start) {
-            return Ok(());
+            return Ok(batch_at);
         }
         // `append` checked the size, so this means a bug; refuse rather than write garbage.
         out.truncate(start);

@@ -127,26 +127,38 @@ impl Model {
         }
     }
 
-    pub fn from_recovered(recovered: &Recovered) -> Self {
-        let spaces = recovered
-            .spaces
-            .iter()
-            .map(|(key, messages)| {
-                let mut sorted = messages.clone();
-                sorted.sort_by_key(|(seq, _)| *seq);
-                assert_eq!(&sorted, messages, "space {key} is not sorted by seq");
-                (key.clone(), messages.iter().cloned().collect())
-            })
-            .collect();
+    /// What `journal` holds: the spaces `recovered` names, read back in full.
+    pub async fn from_journal(journal: &Journal, recovered: &Recovered) -> Self {
+        let mut spaces = BTreeMap::new();
+        for (key, summary) in &recovered.spaces {
+            let messages = read_all(journal, key).await;
+            assert_eq!(
+                messages.len() as u64,
+                summary.messages,
+                "space {key}: summary and contents disagree"
+            );
+            let mut sorted = messages.clone();
+            sorted.sort_by_key(|(seq, _)| *seq);
+            assert_eq!(sorted, messages, "space {key} is not read in seq order");
+            spaces.insert(key.clone(), messages.into_iter().collect());
+        }
         Self {
             spaces,
             meta: recovered.meta.clone(),
         }
     }
 
-    pub fn assert_recovered(&self, recovered: &Recovered) {
-        assert_eq!(&Model::from_recovered(recovered), self);
+    pub async fn assert_stored(&self, journal: &Journal, recovered: &Recovered) {
+        assert_eq!(&Model::from_journal(journal, recovered).await, self);
     }
+}
+
+/// Every live message of space `key`, in seq order.
+pub async fn read_all(journal: &Journal, key: &str) -> Vec<(u64, Bytes)> {
+    journal
+        .read(key, 0, usize::MAX, usize::MAX)
+        .await
+        .expect("read back")
 }
 
 /// A small deterministic generator, so failures reproduce without a seed file.

@@ -102,7 +102,9 @@ async fn truncating_the_last_segment_anywhere_keeps_every_intact_record() {
 
         let config = fast_config(dir.path()).with_segment_size(4096);
         let (journal, recovered) = open(&config);
-        expected(&batches[..intact]).assert_recovered(&recovered);
+        expected(&batches[..intact])
+            .assert_stored(&journal, &recovered)
+            .await;
         assert_eq!(recovered.stats.bytes_truncated, truncated, "cut at {cut}");
         assert_eq!(recovered.stats.corrupt_records_skipped, 0, "cut at {cut}");
 
@@ -110,10 +112,10 @@ async fn truncating_the_last_segment_anywhere_keeps_every_intact_record() {
         let extra = vec![put("after", 1000, b"new")];
         commit(&journal, extra.clone()).await;
         journal.close().await.unwrap();
-        let (_journal, again) = open(&config);
+        let (journal, again) = open(&config);
         let mut model = expected(&batches[..intact]);
         model.apply_all(&extra);
-        model.assert_recovered(&again);
+        model.assert_stored(&journal, &again).await;
         assert_eq!(again.stats.bytes_truncated, 0);
     }
 }
@@ -145,10 +147,12 @@ async fn a_flipped_bit_in_a_middle_record_skips_only_that_record() {
         let size_before = file_len(&ends[victim].0) + grown;
         flip_last_byte(&ends, victim);
 
-        let (_journal, recovered) = open(&config);
+        let (journal, recovered) = open(&config);
         let mut survivors = batches.clone();
         survivors.remove(victim);
-        expected(&survivors).assert_recovered(&recovered);
+        expected(&survivors)
+            .assert_stored(&journal, &recovered)
+            .await;
         assert_eq!(recovered.stats.corrupt_records_skipped, 1);
         assert_eq!(recovered.stats.bytes_truncated, 0);
         assert_eq!(file_len(&ends[victim].0), size_before, "nothing is cut");
@@ -169,7 +173,7 @@ async fn a_damaged_length_in_a_sealed_segment_skips_the_rest_of_that_segment_onl
     bytes[start..start + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     fs::write(&segment, bytes).unwrap();
 
-    let (_journal, recovered) = open(&config);
+    let (journal, recovered) = open(&config);
     // Lost: the victim and every later record of the same segment.
     let survivors: Vec<Vec<Op>> = batches
         .iter()
@@ -179,7 +183,9 @@ async fn a_damaged_length_in_a_sealed_segment_skips_the_rest_of_that_segment_onl
         .map(|(_, (batch, _))| batch.clone())
         .collect();
     assert!(survivors.len() < batches.len() - 1);
-    expected(&survivors).assert_recovered(&recovered);
+    expected(&survivors)
+        .assert_stored(&journal, &recovered)
+        .await;
     assert_eq!(recovered.stats.corrupt_records_skipped, 1);
     assert_eq!(recovered.stats.bytes_truncated, 0);
 }
@@ -193,8 +199,8 @@ async fn a_torn_header_on_the_last_segment_is_dropped() {
     // A crash while creating the next segment leaves a few bytes of its header.
     let next = dir.path().join("journal-00000000000000ff.log");
     fs::write(&next, b"FMQJ").unwrap();
-    let (_journal, recovered) = open(&config);
-    expected(&batches).assert_recovered(&recovered);
+    let (journal, recovered) = open(&config);
+    expected(&batches).assert_stored(&journal, &recovered).await;
     assert_eq!(recovered.stats.bytes_truncated, 4);
     assert!(!next.exists());
 }
@@ -215,7 +221,9 @@ async fn a_damaged_header_sets_the_segment_aside() {
     assert!(!first.exists());
     assert!(first.with_extension("corrupt").exists());
     let in_first = ends.iter().filter(|(p, _)| *p == first).count();
-    expected(&batches[in_first..]).assert_recovered(&recovered);
+    expected(&batches[in_first..])
+        .assert_stored(&journal, &recovered)
+        .await;
     // New segments never reuse the id that was set aside.
     commit(&journal, vec![put("q", 999, b"x")]).await;
     journal.close().await.unwrap();
@@ -246,8 +254,12 @@ async fn new_records_never_follow_damaged_bytes() {
     assert_eq!(first.stats.corrupt_records_skipped, 2);
     commit(&journal, vec![put("fresh", 5000, b"must survive")]).await;
     journal.close().await.unwrap();
-    let (_journal, again) = open(&config);
-    assert_eq!(again.spaces["fresh"].len(), 1);
+    let (journal, again) = open(&config);
+    assert_eq!(again.spaces["fresh"].messages, 1);
+    assert_eq!(
+        read_all(&journal, "fresh").await,
+        vec![(5000, bytes::Bytes::from_static(b"must survive"))]
+    );
     // The damaged segment is still there (1), unless the writer compacted it meanwhile:
     // its damaged tail counts as dead space, and rewriting its live records drops it (0).
     assert!(

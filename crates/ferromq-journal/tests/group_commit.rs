@@ -37,7 +37,7 @@ async fn concurrent_producers_share_fsyncs() {
     journal.close().await.unwrap();
 
     let (_journal, recovered) = open(&config);
-    let total: usize = recovered.spaces.values().map(Vec::len).sum();
+    let total: u64 = recovered.spaces.values().map(|space| space.messages).sum();
     assert_eq!(u64::try_from(total).unwrap(), batches);
     assert_eq!(recovered.next_seq, batches + 1);
 }
@@ -98,5 +98,5 @@ async fn a_full_queue_applies_backpressure_without_losing_batches() {
     }
     journal.close().await.unwrap();
     let (_journal, recovered) = open(&config);
-    assert_eq!(recovered.spaces["q"].len(), 200);
+    assert_eq!(recovered.spaces["q"].messages, 200);
 }

@@ -43,7 +43,7 @@ async fn a_waiting_open_proceeds_after_close() {
     assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
     journal.close().await.unwrap();
     let (second, recovered) = waiter.join().unwrap().unwrap();
-    assert_eq!(recovered.spaces["q"].len(), 1);
+    assert_eq!(recovered.spaces["q"].messages, 1);
     second.close().await.unwrap();
 }
 

@@ -145,6 +145,7 @@ struct BrokerSection {
     memory_limit: Spanned<ByteSize>,
     destination_memory_limit: Spanned<ByteSize>,
     send_fail_if_no_space: bool,
+    cursor_memory_high_water_mark: Spanned<u8>,
     expiry_check_period_ms: u64,
     shutdown_drain_ms: u64,
 }
@@ -164,6 +165,7 @@ impl Default for BrokerSection {
                 ByteSize(core.destination_memory_limit as u64),
             ),
             send_fail_if_no_space: false,
+            cursor_memory_high_water_mark: Spanned::new(0..0, core.cursor_memory_high_water_mark),
             expiry_check_period_ms: 1000,
             shutdown_drain_ms: 5000,
         }
@@ -329,6 +331,14 @@ impl BrokerConfig {
             &broker.destination_memory_limit,
             "broker.destination_memory_limit",
         )?;
+        let high_water = *broker.cursor_memory_high_water_mark.get_ref();
+        if !(1..=100).contains(&high_water) {
+            return Err(invalid(
+                broker.cursor_memory_high_water_mark.span(),
+                "broker.cursor_memory_high_water_mark",
+                format!("{high_water} is not a percentage from 1 to 100"),
+            ));
+        }
         if broker.name.is_empty() {
             return Err(invalid(0..0, "broker.name", "must not be empty".to_owned()));
         }
@@ -339,6 +349,7 @@ impl BrokerConfig {
             memory_limit,
             destination_memory_limit,
             send_fail_if_no_space: broker.send_fail_if_no_space,
+            cursor_memory_high_water_mark: high_water,
             expiry_check_period: Duration::from_millis(broker.expiry_check_period_ms.max(10)),
             ..CoreConfig::default()
         };
@@ -610,6 +621,14 @@ mod tests {
             parse("[broker]\nmemory_limit = \"2 MiB\"\ndestination_memory_limit = 1024\n").unwrap();
         assert_eq!(config.core.memory_limit, 2 << 20);
         assert_eq!(config.core.destination_memory_limit, 1024);
+        assert_eq!(config.core.cursor_memory_high_water_mark, 70);
+        let config = parse("[broker]\ncursor_memory_high_water_mark = 50\n").unwrap();
+        assert_eq!(config.core.cursor_memory_high_water_mark, 50);
+        let error = parse("[broker]\ncursor_memory_high_water_mark = 0\n").unwrap_err();
+        assert!(
+            error.to_string().contains("cursor_memory_high_water_mark"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod stomp;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ferromq_core::broker::{self, BrokerHandle};
+use ferromq_core::broker::{self, BrokerHandle, RecoveredStore};
 use ferromq_journal::{Journal, JournalConfig, LockMode, SyncMode};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -71,7 +71,7 @@ impl RunningServer {
     /// The store cannot be opened, or a connector's address cannot be bound.
     pub async fn start(config: BrokerConfig) -> Result<RunningServer, ServerError> {
         let config = Arc::new(config);
-        let (journal, recovered) = if config.persistent {
+        let store = if config.persistent {
             let store = &config.store;
             let mut journal_config = JournalConfig::new(store.dir.clone());
             journal_config.sync = if store.sync {
@@ -85,13 +85,14 @@ impl RunningServer {
                 LockMode::Fail
             };
             journal_config.segment_size = store.segment_size;
-            let (journal, recovered) =
-                tokio::task::spawn_blocking(move || Journal::open(journal_config)).await??;
-            (Some(journal), Some(recovered))
+            let store =
+                tokio::task::spawn_blocking(move || RecoveredStore::open(journal_config)).await??;
+            Some(store)
         } else {
-            (None, None)
+            None
         };
-        let (broker, core_task) = broker::spawn(config.core.clone(), journal.clone(), recovered);
+        let journal = store.as_ref().map(|store| store.journal().clone());
+        let (broker, core_task) = broker::spawn(config.core.clone(), store);
         let stop_accepting = CancellationToken::new();
         let stop_connections = CancellationToken::new();
         let listeners = TaskTracker::new();

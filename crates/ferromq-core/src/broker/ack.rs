@@ -11,7 +11,6 @@ use super::transaction::TransactionAck;
 use super::{AckKind, ConnectionId, ConsumerId, CoreError};
 use crate::destination::Destination;
 use crate::message::PropertyValue;
-use crate::record::encode_message;
 
 /// The property ActiveMQ sets on dead-lettered messages to say why.
 pub const DLQ_CAUSE_PROPERTY: &str = "dlqDeliveryFailureCause";
@@ -210,20 +209,16 @@ impl State {
         ));
         message.original_destination.get_or_insert(origin.clone());
         let dlq_key = self.queue_space(&dlq, None);
+        self.put_deferred(&dlq_key, message);
+    }
+
+    /// Puts a message the broker itself moves (dead-lettering, an operator's move) into
+    /// space `key`; its journal write rides with the next batch, after the removal from
+    /// where it was, so a crash leaves it in exactly one place.
+    pub fn put_deferred(&mut self, key: &str, message: crate::message::Message) {
         let seq = self.next_seq();
-        let stored = message.persistent && self.journal.is_some();
-        if stored {
-            self.deferred_ops.push(Op::Put {
-                key: dlq_key.clone(),
-                seq,
-                payload: encode_message(&message),
-            });
-        }
-        let new_entry = Entry::new(seq, Arc::new(message), stored);
-        self.memory += new_entry.size;
-        if let Some(space) = self.spaces.get_mut(&dlq_key) {
-            space.enqueue(new_entry);
-        }
-        self.dirty.insert(dlq_key);
+        let mut ops = std::mem::take(&mut self.deferred_ops);
+        self.put_message(key, seq, &Arc::new(message), &mut None, &mut ops);
+        self.deferred_ops = ops;
     }
 }

@@ -165,7 +165,7 @@ impl State {
                         Some((client_id.clone(), name.clone()))
                     }
                 },
-                pending: space.pending.len(),
+                pending: usize::try_from(space.waiting()).unwrap_or(usize::MAX),
                 in_flight: in_flight.get(space.key.as_str()).copied().unwrap_or(0),
                 consumers: space.consumers.len(),
                 enqueued: space.stats.enqueued,
@@ -255,10 +255,33 @@ impl State {
             .get_mut(&key)
             .map(|space| std::mem::take(&mut space.pending))
             .unwrap_or_default();
-        let count = pending.len();
+        let mut count = pending.len() as u64;
         for entry in pending.into_values() {
             self.consume(&key, entry);
         }
+        let on_disk = self.forget_tail(&key);
+        if on_disk > 0 {
+            count += on_disk;
+            if let Some(space) = self.spaces.get_mut(&key) {
+                space.stats.dequeued += on_disk;
+            }
+            // Dropping the space's stored messages in one op also drops those still out with
+            // consumers, which must stay until acknowledged: they are written again after it.
+            let mut ops = vec![Op::DropSpace { key: key.clone() }];
+            for consumer in self.consumers.values() {
+                for held in consumer.in_flight.values() {
+                    if held.space == key && held.entry.stored {
+                        ops.push(Op::Put {
+                            key: key.clone(),
+                            seq: held.entry.seq,
+                            payload: encode_message(&held.entry.message),
+                        });
+                    }
+                }
+            }
+            self.deferred_ops.extend(ops);
+        }
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
         tracing::info!(queue = %queue, count, "queue purged");
         Ok(count)
     }
@@ -320,21 +343,7 @@ impl State {
         self.consume(&key, entry);
         // The removal from the source (deferred) and the copy travel in the same journal batch.
         let target = self.queue_space(&to, None);
-        let seq = self.next_seq();
-        let stored = message.persistent && self.journal.is_some();
-        if stored {
-            self.deferred_ops.push(Op::Put {
-                key: target.clone(),
-                seq,
-                payload: encode_message(&message),
-            });
-        }
-        let new_entry = Entry::new(seq, Arc::new(message), stored);
-        self.memory += new_entry.size;
-        if let Some(space) = self.spaces.get_mut(&target) {
-            space.enqueue(new_entry);
-        }
-        self.dirty.insert(target);
+        self.put_deferred(&target, message);
         Ok(())
     }
 

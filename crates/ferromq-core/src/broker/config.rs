@@ -53,6 +53,11 @@ pub struct CoreConfig {
     /// consumers; bounds the work a queue full of unmatched messages can cost (ActiveMQ's
     /// `maxPageSize` plays the same role).
     pub max_dispatch_scan: usize,
+    /// Percent of `memory_limit` and of `destination_memory_limit` that messages in memory
+    /// may fill; past it, persistent messages of queues and durable subscriptions stay on
+    /// disk and are paged in as consumers make room (ActiveMQ's
+    /// `cursorMemoryHighWaterMark`, 70).
+    pub cursor_memory_high_water_mark: u8,
 }
 
 impl Default for CoreConfig {
@@ -68,6 +73,7 @@ impl Default for CoreConfig {
             expiry_check_period: Duration::from_secs(1),
             command_capacity: 4096,
             max_dispatch_scan: 2000,
+            cursor_memory_high_water_mark: 70,
         }
     }
 }

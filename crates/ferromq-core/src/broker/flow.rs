@@ -4,7 +4,7 @@
 
 use tokio::sync::oneshot;
 
-use super::queue::SpaceRole;
+use super::queue::{Space, SpaceRole};
 use super::state::State;
 use super::{ConnectionId, CoreError, SendOutcome};
 use crate::destination::DestinationKind;
@@ -21,9 +21,16 @@ pub(crate) struct ParkedSend {
 impl State {
     /// The name of the limit `message` would exceed, if any. A space that holds nothing admits
     /// any one message, so a message larger than a limit cannot wait forever.
+    ///
+    /// Memory limits do not hold back a persistent message bound only for durable spaces:
+    /// past the high-water mark it stays on disk (see `paging`), so only the store limit
+    /// applies to it.
     pub fn limit_hit(&self, message: &Message) -> Option<String> {
         let size = message.memory_size();
-        if self.memory > 0 && self.memory + size > self.config.memory_limit {
+        let pages = |space: &Space| message.persistent && space.durable && self.journal.is_some();
+        let targets = self.target_spaces(message);
+        let all_page = targets.iter().all(|space| pages(space));
+        if !all_page && self.memory > 0 && self.memory + size > self.config.memory_limit {
             return Some("the broker memory limit".to_owned());
         }
         if message.persistent {
@@ -35,28 +42,31 @@ impl State {
             }
         }
         let limit = self.config.destination_memory_limit;
+        targets
+            .iter()
+            .find(|space| !pages(space) && space.memory > 0 && space.memory + size > limit)
+            .map(|space| format!("the memory limit of {}", space.destination))
+    }
+
+    /// The existing spaces a send of `message` would put it into.
+    fn target_spaces(&self, message: &Message) -> Vec<&Space> {
+        let mut targets = Vec::new();
         for part in message.destination.parts() {
-            let full = |key: &String| {
-                self.spaces
-                    .get(key)
-                    .is_some_and(|space| space.memory > 0 && space.memory + size > limit)
-            };
-            let blocked = match part.kind() {
-                DestinationKind::Queue | DestinationKind::TempQueue => full(&part.key()),
-                DestinationKind::Topic | DestinationKind::TempTopic => {
-                    self.topic_subscriptions.iter().any(|key| {
-                        full(key)
-                            && self.spaces.get(key).is_some_and(|s| {
-                                s.role != SpaceRole::Queue && s.destination.matches(&part)
-                            })
-                    })
+            match part.kind() {
+                DestinationKind::Queue | DestinationKind::TempQueue => {
+                    targets.extend(self.spaces.get(&part.key()));
                 }
-            };
-            if blocked {
-                return Some(format!("the memory limit of {part}"));
+                DestinationKind::Topic | DestinationKind::TempTopic => {
+                    targets.extend(
+                        self.topic_subscriptions
+                            .iter()
+                            .filter_map(|key| self.spaces.get(key))
+                            .filter(|s| s.role != SpaceRole::Queue && s.destination.matches(&part)),
+                    );
+                }
             }
         }
-        None
+        targets
     }
 
     pub fn park(

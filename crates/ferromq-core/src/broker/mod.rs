@@ -14,6 +14,7 @@ mod consumer;
 mod dispatch;
 mod flow;
 mod handle;
+mod paging;
 mod persist;
 mod queue;
 mod send;
@@ -24,7 +25,7 @@ mod transaction;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use ferromq_journal::{Durable, Journal, Recovered};
+use ferromq_journal::Durable;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -33,6 +34,7 @@ pub use config::{CoreConfig, DeadLetterStrategy};
 
 // `LastDelivered` and `RollbackMode` are defined below and re-exported at the crate root.
 pub use handle::{BrokerHandle, Session};
+pub use persist::RecoveredStore;
 
 use crate::destination::Destination;
 use crate::message::Message;
@@ -317,15 +319,12 @@ pub struct ConnectRequest {
 /// Starts the core task.
 ///
 /// `journal` is `None` for a memory-only broker; `recovered` is what the journal replayed.
-pub fn spawn(
-    config: CoreConfig,
-    journal: Option<Journal>,
-    recovered: Option<Recovered>,
-) -> (BrokerHandle, JoinHandle<()>) {
+pub fn spawn(config: CoreConfig, store: Option<RecoveredStore>) -> (BrokerHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(config.command_capacity);
+    let journal = store.as_ref().map(|store| store.journal().clone());
     let mut state = state::State::new(config, journal);
-    if let Some(recovered) = recovered {
-        state.recover(recovered);
+    if let Some(store) = store {
+        state.recover(store);
     }
     let task = tokio::spawn(state.run(rx));
     (BrokerHandle::new(tx), task)

@@ -1,20 +1,77 @@
-//! Rebuilding the core's state from what the journal recovered at start-up.
+//! Opening the store and rebuilding the core's state from it at start-up, and what a clean
+//! shutdown writes down for the next start.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 
-use ferromq_journal::{Op, Recovered};
+use ferromq_journal::{Journal, JournalConfig, JournalError, Op, Recovered};
 
-use super::queue::Entry;
+use super::send::AUDIT_CAPACITY;
 use super::state::State;
 use crate::destination::{Destination, DestinationKind};
-use crate::record::{decode_durable, decode_message};
+use crate::record::{decode_durable, stored_producer_sequence};
 use crate::Selector;
 
 /// Meta key under which a clean shutdown lists the stored messages of a space that had
 /// already been delivered (and not acknowledged), so they come back flagged as redelivered.
 fn delivered_key(space: &str) -> String {
     format!("delivered://{space}")
+}
+
+/// Meta key holding the seq below which paged-out messages come back flagged as
+/// redelivered: set after a crash, and kept by a clean shutdown while such messages wait.
+const REDELIVERED_BELOW_KEY: &str = "redelivered-below";
+
+/// The store as the core finds it at start: the open journal, what it holds, and the
+/// highest sequence of each producer it has stored (learned while the journal replayed, so
+/// no message has to stay in memory for it).
+#[derive(Debug)]
+pub struct RecoveredStore {
+    journal: Journal,
+    recovered: Recovered,
+    producer_audit: HashMap<String, u64>,
+}
+
+impl RecoveredStore {
+    /// Opens the journal (blocking: call it from `spawn_blocking`) and replays it.
+    ///
+    /// # Errors
+    /// What [`Journal::open`] reports.
+    pub fn open(config: JournalConfig) -> Result<RecoveredStore, JournalError> {
+        let mut producer_audit: HashMap<String, u64> = HashMap::new();
+        let mut unreadable = 0u64;
+        let (journal, recovered) =
+            Journal::open_visiting(config, &mut |_, _, payload| match stored_producer_sequence(
+                payload,
+            ) {
+                Ok(Some(sequence)) => {
+                    let last = producer_audit.entry(sequence.producer).or_default();
+                    *last = (*last).max(sequence.sequence);
+                }
+                Ok(None) => {}
+                Err(_) => unreadable += 1,
+            })?;
+        if unreadable > 0 {
+            tracing::warn!(
+                unreadable,
+                "stored messages whose producer could not be read"
+            );
+        }
+        Ok(RecoveredStore {
+            journal,
+            recovered,
+            producer_audit,
+        })
+    }
+
+    /// The open journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// What the journal found, for logs and tests.
+    pub fn recovered(&self) -> &Recovered {
+        &self.recovered
+    }
 }
 
 impl State {
@@ -24,8 +81,7 @@ impl State {
         if self.journal.is_none() {
             return;
         }
-        let mut by_space: std::collections::BTreeMap<&str, Vec<u64>> =
-            std::collections::BTreeMap::new();
+        let mut by_space: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
         for (key, space) in &self.spaces {
             let seqs = space
                 .pending
@@ -43,7 +99,18 @@ impl State {
                     .push(held.entry.seq);
             }
         }
+        // Listed messages that were never paged in are still listed.
+        for (key, seq) in &self.recovered_flags.delivered {
+            by_space.entry(key.as_str()).or_default().push(*seq);
+        }
         let mut ops = Vec::new();
+        let below = self.recovered_flags.redelivered_below;
+        if below > 0 && !self.paged_out.is_empty() {
+            ops.push(Op::PutMeta {
+                key: REDELIVERED_BELOW_KEY.to_owned(),
+                payload: below.to_le_bytes().to_vec().into(),
+            });
+        }
         for (key, seqs) in by_space {
             if seqs.is_empty() {
                 continue;
@@ -60,29 +127,55 @@ impl State {
         self.deferred_ops.extend(ops);
     }
 
-    /// Loads durable subscriptions and stored messages.
-    pub fn recover(&mut self, recovered: Recovered) {
+    /// Loads durable subscriptions and what the spaces hold on disk. No message is read
+    /// here: each space starts with all of its stored messages paged out, and consumers page
+    /// them in, so start-up time does not grow with the size of the store.
+    pub fn recover(&mut self, store: RecoveredStore) {
+        let RecoveredStore {
+            journal: _,
+            recovered,
+            producer_audit,
+        } = store;
         self.next_seq = self.next_seq.max(recovered.next_seq);
+        // Beyond the audit's capacity, keep the producers that sent most recently.
+        let mut producers: Vec<(String, u64)> = producer_audit.into_iter().collect();
+        producers.sort_by_key(|(_, sequence)| *sequence);
+        let skip = producers.len().saturating_sub(AUDIT_CAPACITY);
+        for (producer, sequence) in producers.into_iter().skip(skip) {
+            self.producer_audit_order.push_back(producer.clone());
+            self.producer_audit.insert(producer, sequence);
+        }
         // After a crash nobody wrote down which messages were out with consumers, so every
         // recovered message may have been delivered: it comes back flagged as redelivered, as
         // JMS allows ("likely, but not guaranteed"). After a clean shutdown the list below is
-        // exact.
-        // A new, empty store has no clean-shutdown record either; there is nothing to flag.
+        // exact. A new, empty store has no clean-shutdown record either; nothing to flag.
         let crashed = !recovered.clean_shutdown && !recovered.spaces.is_empty();
         if crashed {
             tracing::warn!("the broker did not shut down cleanly; recovered messages are flagged as redelivered");
+            self.recovered_flags.redelivered_below = recovered.next_seq;
         }
-        let mut delivered: HashSet<(String, u64)> = HashSet::new();
         for (key, payload) in &recovered.meta {
             if let Some(space) = key.strip_prefix("delivered://") {
                 for chunk in payload.chunks_exact(8) {
                     let mut bytes = [0u8; 8];
                     bytes.copy_from_slice(chunk);
-                    delivered.insert((space.to_owned(), u64::from_le_bytes(bytes)));
+                    let seq = u64::from_le_bytes(bytes);
+                    self.recovered_flags
+                        .delivered
+                        .insert((space.to_owned(), seq));
                 }
-                // Read once: the next clean shutdown writes a fresh list.
-                self.deferred_ops.push(Op::RemoveMeta { key: key.clone() });
+            } else if key == REDELIVERED_BELOW_KEY {
+                let mut bytes = [0u8; 8];
+                if let Some(value) = payload.get(..8) {
+                    bytes.copy_from_slice(value);
+                }
+                let below = &mut self.recovered_flags.redelivered_below;
+                *below = (*below).max(u64::from_le_bytes(bytes));
+            } else {
+                continue;
             }
+            // Read once: the next clean shutdown writes a fresh one.
+            self.deferred_ops.push(Op::RemoveMeta { key: key.clone() });
         }
         for (key, payload) in &recovered.meta {
             if !key.starts_with("sub://") {
@@ -99,9 +192,8 @@ impl State {
                 Err(err) => tracing::warn!(key, %err, "unreadable durable subscription skipped"),
             }
         }
-        let mut restored = 0usize;
-        let mut unreadable = 0usize;
-        for (key, entries) in recovered.spaces {
+        let mut stored = 0u64;
+        for (key, summary) in recovered.spaces {
             let space_key = if key.starts_with("durable://") {
                 if !self.spaces.contains_key(&key) {
                     tracing::warn!(key, "messages of a deleted durable subscription dropped");
@@ -120,33 +212,17 @@ impl State {
                     }
                 }
             };
-            for (seq, payload) in entries {
-                match decode_message(&payload) {
-                    Ok(message) => {
-                        if let Some(sequence) = &message.producer_sequence {
-                            let last = self
-                                .producer_audit
-                                .entry(sequence.producer.clone())
-                                .or_default();
-                            *last = (*last).max(sequence.sequence);
-                        }
-                        let mut entry = Entry::new(seq, Arc::new(message), true);
-                        if crashed || delivered.contains(&(space_key.clone(), seq)) {
-                            entry.deliveries = 1;
-                        }
-                        self.memory += entry.size;
-                        if let Some(space) = self.spaces.get_mut(&space_key) {
-                            space.enqueue(entry);
-                        }
-                        restored += 1;
-                    }
-                    Err(err) => {
-                        unreadable += 1;
-                        tracing::warn!(key = %space_key, seq, %err, "unreadable stored message skipped");
-                    }
-                }
+            if let Some(space) = self.spaces.get_mut(&space_key) {
+                space.disk.messages = summary.messages;
+                space.disk.after = 0;
+                space.stats.enqueued += summary.messages;
+                stored += summary.messages;
+                self.paged_out.insert(space_key);
             }
         }
-        tracing::info!(messages = restored, unreadable, "store recovered");
+        tracing::info!(
+            messages = stored,
+            "store recovered; messages are paged in as consumers need them"
+        );
     }
 }

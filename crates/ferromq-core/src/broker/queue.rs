@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::paging::DiskTail;
 use super::ConsumerId;
 use crate::destination::Destination;
 use crate::message::Message;
@@ -86,6 +87,8 @@ pub(crate) struct Space {
     /// A topic subscription that skips messages published by its own connection.
     pub no_local: bool,
     pub stats: SpaceStats,
+    /// Stored messages not in memory (see `paging`).
+    pub disk: DiskTail,
 }
 
 impl Space {
@@ -103,6 +106,7 @@ impl Space {
             selector: None,
             no_local: false,
             stats: SpaceStats::default(),
+            disk: DiskTail::default(),
         }
     }
 
@@ -111,6 +115,18 @@ impl Space {
         self.memory += entry.size;
         self.stats.enqueued += 1;
         self.pending.insert(entry.key(), entry);
+    }
+
+    /// Adds a stored message read back from the journal (counted as enqueued when it was
+    /// sent).
+    pub fn page_in(&mut self, entry: Entry) {
+        self.memory += entry.size;
+        self.pending.insert(entry.key(), entry);
+    }
+
+    /// Messages waiting for a consumer: in memory and on disk.
+    pub fn waiting(&self) -> u64 {
+        self.pending.len() as u64 + self.disk.messages
     }
 
     /// Puts a delivered message back for redelivery at its original place.

@@ -8,12 +8,14 @@ use ferromq_journal::Op;
 use ferromq_selector::PropertySource;
 use tokio::sync::oneshot;
 
-use super::queue::Entry;
 use super::state::State;
 use super::{ConnectionId, CoreError, SendOutcome};
 use crate::destination::{Destination, DestinationKind};
 use crate::message::Message;
-use crate::record::encode_message;
+
+/// Producers the duplicate-suppression audit remembers at once; the oldest is forgotten
+/// beyond this.
+pub(crate) const AUDIT_CAPACITY: usize = 65_536;
 
 impl State {
     pub async fn send(
@@ -78,8 +80,6 @@ impl State {
     /// Whether the producer already sent this message (a failover client resending), which is
     /// answered without storing it twice. Records the sequence otherwise.
     fn is_resend(&mut self, message: &Message) -> bool {
-        /// Producers remembered at once; the oldest is forgotten beyond this.
-        const AUDIT_CAPACITY: usize = 65_536;
         let Some(sequence) = &message.producer_sequence else {
             return false;
         };
@@ -208,23 +208,6 @@ impl State {
         ops: &mut Vec<Op>,
     ) {
         let seq = self.next_seq();
-        let Some(space) = self.spaces.get_mut(key) else {
-            return;
-        };
-        let stored = space.durable && message.persistent && self.journal.is_some();
-        if stored {
-            let payload = encoded
-                .get_or_insert_with(|| encode_message(message))
-                .clone();
-            ops.push(Op::Put {
-                key: key.to_owned(),
-                seq,
-                payload,
-            });
-        }
-        let entry = Entry::new(seq, Arc::clone(message), stored);
-        self.memory += entry.size;
-        space.enqueue(entry);
-        self.dirty.insert(key.to_owned());
+        self.put_message(key, seq, message, encoded, ops);
     }
 }

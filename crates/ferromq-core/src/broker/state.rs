@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use ferromq_journal::{Journal, Op};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 use tokio::time::{interval, MissedTickBehavior};
 
 use super::consumer::Consumer;
 use super::flow::ParkedSend;
+use super::paging::{PageIn, RecoveredFlags};
 use super::queue::Space;
 use super::transaction::Transaction;
 use super::{AckReply, Command, ConnectionId, ConsumerId, CoreConfig, CoreError, Outbound};
@@ -79,6 +81,13 @@ pub(crate) struct State {
     pub producer_audit: HashMap<String, u64>,
     /// Producers in the audit, oldest first, so the audit stays bounded.
     pub producer_audit_order: std::collections::VecDeque<String>,
+    /// Spaces with stored messages on disk only (see `paging`).
+    pub paged_out: BTreeSet<String>,
+    /// Reads of paged-out messages in flight.
+    pub page_ins: JoinSet<PageIn>,
+    pub next_ticket: u64,
+    /// Which messages of the previous run come back flagged as redelivered.
+    pub recovered_flags: RecoveredFlags,
 }
 
 impl State {
@@ -108,6 +117,10 @@ impl State {
             temp_topics: HashMap::new(),
             producer_audit: HashMap::new(),
             producer_audit_order: std::collections::VecDeque::new(),
+            paged_out: BTreeSet::new(),
+            page_ins: JoinSet::new(),
+            next_ticket: 1,
+            recovered_flags: RecoveredFlags::default(),
         }
     }
 
@@ -128,6 +141,14 @@ impl State {
                         if let Some(reply) = self.handle(command).await {
                             shutdown_reply = Some(reply);
                         }
+                    }
+                }
+                Some(page) = self.page_ins.join_next(), if !self.page_ins.is_empty() => {
+                    match page {
+                        Ok(page) => self.paged_in(page),
+                        // Only a panic in the decoder could get here; the space stays marked
+                        // as reading, so it is not hammered again.
+                        Err(err) => tracing::error!(%err, "a page-in task failed"),
                     }
                 }
                 _ = expiry.tick() => {
@@ -284,6 +305,9 @@ impl State {
         }
         while let Some(key) = self.dirty.pop_first() {
             self.dispatch(&key);
+        }
+        if !self.paged_out.is_empty() {
+            self.request_page_ins().await;
         }
         if self.deferred_ops.len() >= DEFERRED_OPS_LIMIT {
             self.flush_deferred_ops().await;

@@ -296,7 +296,9 @@ impl State {
         self.memory = self.memory.saturating_sub(space.memory);
         self.memory_released = true;
         self.topic_subscriptions.retain(|other| other != key);
-        if space.durable && space.pending.values().any(|entry| entry.stored) {
+        self.paged_out.remove(key);
+        let stored = space.disk.messages > 0 || space.pending.values().any(|entry| entry.stored);
+        if space.durable && stored {
             self.deferred_ops.push(Op::DropSpace {
                 key: key.to_owned(),
             });

@@ -141,15 +141,13 @@ impl Writer {
         let copied = job.copied;
         if !chunk.is_empty() {
             let size = frame_len(batch_len(&chunk));
-            self.append_record(&chunk, size, self.index.next_seq())?;
+            let batch_at = self.append_record(&chunk, size, self.index.next_seq())?;
             let target = self.log.active_id();
             self.log.flush()?;
             if self.sync == SyncMode::Always {
                 self.log.sync()?;
             }
-            for op in chunk {
-                self.index.apply(op, target);
-            }
+            self.index.apply_batch(&chunk, target, batch_at);
             self.index.set_segment_size(target, self.log.active_len());
             Counters::add(&self.counters.bytes_compacted, size);
         }
