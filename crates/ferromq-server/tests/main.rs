@@ -8,4 +8,5 @@ mod dispatch;
 mod flow_control;
 mod lifecycle;
 mod openwire;
+mod paging;
 mod store;

@@ -37,6 +37,11 @@ const PAGE_MESSAGES: usize = 2048;
 const PAGE_BYTES: usize = 4 << 20;
 /// A space with a tail asks for more once fewer than this many messages wait in memory.
 const LOW_WATER: usize = PAGE_MESSAGES;
+/// A space whose consumers have taken everything in memory reads at least this much, even
+/// when deliveries not yet acknowledged fill the memory limits: those are bounded by the
+/// consumers' prefetch, and waiting for their acks could wait forever (a client acking
+/// every N messages never acks if it never gets N).
+const MIN_PAGE_BYTES: usize = 256 << 10;
 /// After a failed read, how long before the space tries again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -145,6 +150,8 @@ impl State {
         let broker_room = self
             .high_water(self.config.memory_limit)
             .saturating_sub(self.memory);
+        // Only messages waiting in memory count against a space here, not those out with
+        // consumers: see MIN_PAGE_BYTES.
         let space_high = self.high_water(self.config.destination_memory_limit);
         let mut wanted = Vec::new();
         for key in &self.paged_out {
@@ -156,13 +163,17 @@ impl State {
             if !idle || space.consumers.is_empty() || space.pending.len() >= LOW_WATER {
                 continue;
             }
-            let room = broker_room.min(space_high.saturating_sub(space.memory));
-            // A space with nothing in memory reads at least one message, however large, so a
-            // message bigger than the limits cannot wait forever.
-            if room == 0 && space.memory > 0 {
+            let waiting: usize = space.pending.values().map(|entry| entry.size).sum();
+            let mut room = broker_room.min(space_high.saturating_sub(waiting));
+            if space.pending.is_empty() {
+                room = room.max(MIN_PAGE_BYTES);
+            }
+            if room == 0 {
                 continue;
             }
-            wanted.push((key.clone(), disk.after, room.clamp(1, PAGE_BYTES)));
+            // At least one message is read, however large, so a message bigger than the
+            // limits cannot wait forever.
+            wanted.push((key.clone(), disk.after, room.min(PAGE_BYTES)));
         }
         if wanted.is_empty() {
             return;
