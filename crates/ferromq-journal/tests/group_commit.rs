@@ -38,7 +38,7 @@ async fn concurrent_producers_share_fsyncs() {
 
     let (_journal, recovered) = open(&config);
     let total: u64 = recovered.spaces.values().map(|space| space.messages).sum();
-    assert_eq!(u64::try_from(total).unwrap(), batches);
+    assert_eq!(total, batches);
     assert_eq!(recovered.next_seq, batches + 1);
 }
 

@@ -33,7 +33,7 @@ fn numbered(queue: &str, n: usize) -> Frame {
     Frame::new(Command::Send)
         .header("destination", queue)
         .header("persistent", "true")
-        .header("n", &n.to_string())
+        .header("n", n.to_string())
         .with_body(body)
 }
 
@@ -47,7 +47,10 @@ fn number_of(frame: &Frame) -> usize {
 async fn send_range(server: &RunningServer, queue: &str, range: std::ops::Range<usize>) {
     let (producer, _) = client(server).await;
     for n in range {
-        producer.send_with_receipt(numbered(queue, n)).await.unwrap();
+        producer
+            .send_with_receipt(numbered(queue, n))
+            .await
+            .unwrap();
     }
     producer.disconnect().await.unwrap();
 }
@@ -78,7 +81,12 @@ async fn a_deep_queue_stays_on_disk_and_drains_in_order() {
 
     let (consumer, mut messages) = client(&server).await;
     consumer
-        .subscribe(queue, "s", AckMode::Client, &[("activemq.prefetchSize", "100")])
+        .subscribe(
+            queue,
+            "s",
+            AckMode::Client,
+            &[("activemq.prefetchSize", "100")],
+        )
         .await
         .unwrap();
     let (producer, _) = client(&server).await;
@@ -93,7 +101,10 @@ async fn a_deep_queue_stays_on_disk_and_drains_in_order() {
         // Sent while the queue still has a disk tail: they join it and come after it.
         if expected == 100 {
             for n in 2000..2500 {
-                producer.send_with_receipt(numbered(queue, n)).await.unwrap();
+                producer
+                    .send_with_receipt(numbered(queue, n))
+                    .await
+                    .unwrap();
             }
         }
     }
@@ -133,6 +144,16 @@ async fn paged_out_messages_survive_a_restart_and_none_comes_back_twice() {
     let (pending, space_memory, _) = queue_state(server.broker(), queue).await;
     assert_eq!(pending, 400);
     assert_eq!(space_memory, 0);
+    // Sent after the restart, before anything was paged in: it waits behind the stored
+    // messages instead of overtaking them.
+    let (producer, _) = client(&server).await;
+    let late = Frame::new(Command::Send)
+        .header("destination", queue)
+        .header("persistent", "false")
+        .with_body("late".to_owned());
+    producer.send_with_receipt(late).await.unwrap();
+    let (pending, _, _) = queue_state(server.broker(), queue).await;
+    assert_eq!(pending, 401);
     let (consumer, mut messages) = client(&server).await;
     consumer
         .subscribe(queue, "s", AckMode::Auto, &[])
@@ -141,6 +162,7 @@ async fn paged_out_messages_survive_a_restart_and_none_comes_back_twice() {
     for n in 200..600 {
         assert_eq!(number_of(&next_message(&mut messages).await), n);
     }
+    assert_eq!(next_message(&mut messages).await.body, "late".as_bytes());
     ferromq_testkit::no_message(&mut messages, std::time::Duration::from_millis(300)).await;
     server.shutdown().await;
 }
@@ -207,10 +229,19 @@ async fn an_offline_durable_subscriber_pages_its_backlog_in_order() {
     let backlog = stats
         .spaces
         .iter()
-        .find(|space| space.subscription.as_ref().is_some_and(|(_, name)| name == "backlog"))
+        .find(|space| {
+            space
+                .subscription
+                .as_ref()
+                .is_some_and(|(_, name)| name == "backlog")
+        })
         .unwrap();
     assert_eq!(backlog.pending, 800);
-    assert!(backlog.memory_bytes <= 64 * 1024, "{}", backlog.memory_bytes);
+    assert!(
+        backlog.memory_bytes <= 64 * 1024,
+        "{}",
+        backlog.memory_bytes
+    );
 
     let (subscriber, mut messages) = Client::connect(&address, options()).await.unwrap();
     subscriber

@@ -250,6 +250,8 @@ impl State {
 
     fn purge(&mut self, queue: &Destination) -> Result<usize, CoreError> {
         let key = self.queue_key(queue)?;
+        // First, so what waited behind the disk tail is pending and purged with the rest.
+        let on_disk = self.forget_tail(&key);
         let pending = self
             .spaces
             .get_mut(&key)
@@ -259,7 +261,6 @@ impl State {
         for entry in pending.into_values() {
             self.consume(&key, entry);
         }
-        let on_disk = self.forget_tail(&key);
         if on_disk > 0 {
             count += on_disk;
             if let Some(space) = self.spaces.get_mut(&key) {

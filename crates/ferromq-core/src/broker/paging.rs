@@ -5,10 +5,12 @@
 //! They are all newer than every stored message in memory, so the tail is just a count and
 //! the seq after which the journal should be read (`Journal::read` returns live messages in
 //! seq order). Once a space has a tail, new persistent messages join the tail too, so order
-//! is kept: the tail drains before anything sent later is dispatched. Non-persistent
-//! messages are never paged (they have no copy on disk), so under paging they may overtake
-//! older persistent ones; priorities are honoured among the messages in memory only. Both
-//! are what ActiveMQ's store cursor does.
+//! is kept: the tail drains before anything sent later is dispatched. Messages with no copy
+//! on disk (non-persistent ones) that arrive while there is a tail wait in memory *behind*
+//! it and join the pending messages once it has drained, so they do not overtake older
+//! persistent ones either (JMS would allow it; a restart, which leaves every stored message
+//! on disk, made it visible). Priorities are honoured among the messages in memory only, as
+//! with ActiveMQ's store cursor.
 //!
 //! Reads run as tasks beside the core (the journal thread reads, the task decodes), so a
 //! page-in never stalls the core; the answer comes back through [`State::paged_in`]. A read
@@ -58,12 +60,16 @@ pub(crate) struct DiskTail {
     pub retry_at: Option<Instant>,
 }
 
+/// A stored message read back: its seq and what decoding it gave.
+type ReadBack = (u64, Result<Message, RecordError>);
+
 /// What a page-in task brings back.
 #[derive(Debug)]
 pub(crate) struct PageIn {
     pub key: String,
     pub ticket: u64,
-    pub result: Result<Vec<(u64, Result<Message, RecordError>)>, String>,
+    /// The messages, or why the journal could not read them.
+    pub result: Result<Vec<ReadBack>, String>,
 }
 
 /// How the messages of an earlier run come back flagged as redelivered, for messages that
@@ -130,7 +136,13 @@ impl State {
         } else {
             let entry = Entry::new(seq, Arc::clone(message), stored);
             self.memory += entry.size;
-            space.enqueue(entry);
+            if space.disk.messages > 0 {
+                space.memory += entry.size;
+                space.stats.enqueued += 1;
+                space.behind_tail.push_back(entry);
+            } else {
+                space.enqueue(entry);
+            }
         }
         self.dirty.insert(key.to_owned());
     }
@@ -237,13 +249,16 @@ impl State {
             tracing::warn!(space = %key, missing = space.disk.messages,
                 "fewer stored messages on disk than counted; forgetting the difference");
             space.disk.messages = 0;
+            space.tail_drained();
             self.paged_out.remove(&key);
+            self.dirty.insert(key);
             return;
         };
         let count = messages.len() as u64;
         space.disk.after = last;
         space.disk.messages = space.disk.messages.saturating_sub(count);
-        if space.disk.messages == 0 {
+        let drained = space.disk.messages == 0;
+        if drained {
             self.paged_out.remove(&key);
         }
         let mut added = 0;
@@ -265,11 +280,15 @@ impl State {
             }
         }
         self.memory += added;
+        if let Some(space) = self.spaces.get_mut(&key).filter(|_| drained) {
+            space.tail_drained();
+        }
         self.dirty.insert(key);
     }
 
     /// Forgets a space's disk tail (its messages were dropped from the journal), dropping
-    /// the answer of any read in flight.
+    /// the answer of any read in flight. Returns how many messages it held; what waited
+    /// behind it joins the pending messages.
     pub(crate) fn forget_tail(&mut self, key: &str) -> u64 {
         self.paged_out.remove(key);
         let Some(space) = self.spaces.get_mut(key) else {
@@ -277,6 +296,7 @@ impl State {
         };
         let dropped = space.disk.messages;
         space.disk = DiskTail::default();
+        space.tail_drained();
         dropped
     }
 }

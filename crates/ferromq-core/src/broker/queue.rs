@@ -2,7 +2,7 @@
 //! subscription, in dispatch order (priority first, then arrival).
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use super::paging::DiskTail;
@@ -89,6 +89,9 @@ pub(crate) struct Space {
     pub stats: SpaceStats,
     /// Stored messages not in memory (see `paging`).
     pub disk: DiskTail,
+    /// Messages with no copy on disk that arrived while `disk` held messages: they follow
+    /// those, in arrival order, once paged in.
+    pub behind_tail: VecDeque<Entry>,
 }
 
 impl Space {
@@ -107,6 +110,7 @@ impl Space {
             no_local: false,
             stats: SpaceStats::default(),
             disk: DiskTail::default(),
+            behind_tail: VecDeque::new(),
         }
     }
 
@@ -126,7 +130,15 @@ impl Space {
 
     /// Messages waiting for a consumer: in memory and on disk.
     pub fn waiting(&self) -> u64 {
-        self.pending.len() as u64 + self.disk.messages
+        (self.pending.len() + self.behind_tail.len()) as u64 + self.disk.messages
+    }
+
+    /// The disk tail is empty: what waited behind it becomes pending (its memory and its
+    /// enqueue were counted when it arrived).
+    pub fn tail_drained(&mut self) {
+        for entry in std::mem::take(&mut self.behind_tail) {
+            self.pending.insert(entry.key(), entry);
+        }
     }
 
     /// Puts a delivered message back for redelivery at its original place.
