@@ -31,6 +31,7 @@ pub(crate) struct Counters {
     pub(crate) segments_compacted: AtomicU64,
     pub(crate) bytes_compacted: AtomicU64,
     pub(crate) messages_read: AtomicU64,
+    pub(crate) group_holds: AtomicU64,
     /// Per-bucket (not cumulative) fsync counts; the last one is above every bound.
     fsync_buckets: [AtomicU64; LatencyHistogram::BUCKETS],
     fsync_nanos: AtomicU64,
@@ -76,6 +77,7 @@ impl Counters {
             segments_compacted: get(&self.segments_compacted),
             bytes_compacted: get(&self.bytes_compacted),
             messages_read: get(&self.messages_read),
+            group_holds: get(&self.group_holds),
             fsync_latency: LatencyHistogram {
                 buckets,
                 sum_nanos: get(&self.fsync_nanos),
@@ -110,6 +112,8 @@ pub struct JournalStats {
     pub bytes_compacted: u64,
     /// Message payloads read back from the segments (paged in by the core).
     pub messages_read: u64,
+    /// Group commits held open a moment for more batches (adaptive group commit).
+    pub group_holds: u64,
     /// How long each of the `fsyncs` took.
     pub fsync_latency: LatencyHistogram,
 }

@@ -25,6 +25,7 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use bytes::Bytes;
 use tokio::sync::mpsc::error::TryRecvError;
@@ -42,7 +43,10 @@ use crate::rewrite::Job;
 use crate::segment::{Placement, SegmentLog};
 use crate::stats::Counters;
 
+mod pacing;
 mod space;
+
+use pacing::Pacer;
 
 /// The name the writer thread carries, visible in debuggers and `top -H`.
 pub(crate) const THREAD_NAME: &str = "ferromq-journal";
@@ -90,6 +94,8 @@ pub(crate) struct Writer {
     /// The shape of the log when planning last found nothing to compact although
     /// compaction was due; planning waits until the shape changes.
     idle_plan: Option<(usize, u64, BTreeSet<u64>)>,
+    /// Decides how long a group waits for stragglers.
+    pacer: Pacer,
     /// Holds the directory lock; dropped last, after the segment files are closed.
     lock: File,
 }
@@ -113,6 +119,7 @@ impl Writer {
             compaction: None,
             uncompactable: BTreeSet::new(),
             idle_plan: None,
+            pacer: Pacer::default(),
             lock,
         }
     }
@@ -160,6 +167,9 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            if !appends.is_empty() && after.is_none() && bytes < self.max_batch_bytes {
+                after = self.await_stragglers(&mut rx, &mut appends, bytes);
+            }
             if !appends.is_empty() {
                 self.commit(appends);
             }
@@ -177,6 +187,42 @@ impl Writer {
         // owner did not say it was done), nobody to tell.
         if let Err(error) = self.finish(false) {
             tracing::error!(%error, "journal writer could not finish cleanly");
+        }
+    }
+
+    /// Holds a group open while recent groups were larger, for at most about one fsync (see
+    /// `pacing`). Returns a read or close that arrived meanwhile, which ends the group.
+    fn await_stragglers(
+        &mut self,
+        rx: &mut mpsc::Receiver<Request>,
+        appends: &mut Vec<AppendRequest>,
+        mut bytes: u64,
+    ) -> Option<Request> {
+        let target = self.pacer.target();
+        if self.sync != SyncMode::Always || target < 2 || appends.len() >= target {
+            return None;
+        }
+        Counters::add(&self.counters.group_holds, 1);
+        let deadline = Instant::now() + self.pacer.linger();
+        loop {
+            match rx.try_recv() {
+                Ok(Request::Append(append)) => {
+                    bytes = bytes.saturating_add(append.size);
+                    appends.push(append);
+                    if appends.len() >= target || bytes >= self.max_batch_bytes {
+                        return None;
+                    }
+                }
+                Ok(other) => return Some(other),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => {
+                    if Instant::now() >= deadline {
+                        self.pacer.gave_up();
+                        return None;
+                    }
+                    std::thread::sleep(pacing::POLL);
+                }
+            }
         }
     }
 
@@ -224,6 +270,7 @@ impl Writer {
             group_commits = stats.group_commits,
             fsyncs = stats.fsyncs,
             batches_per_fsync = format!("{:.1}", stats.batches_per_fsync()),
+            group_holds = stats.group_holds,
             fsync_p50_le_s = fsync.quantile_bound(0.5).unwrap_or(0.0),
             fsync_p99_le_s = fsync.quantile_bound(0.99).unwrap_or(0.0),
             fsync_mean_us = fsync.sum_nanos.checked_div(fsync.count()).unwrap_or(0) / 1000,
@@ -277,6 +324,7 @@ impl Writer {
         }
         match self.write_group(&appends) {
             Ok(segments) => {
+                self.pacer.committed(appends.len());
                 let count = u64::try_from(appends.len()).unwrap_or(u64::MAX);
                 Counters::add(&self.counters.batches_written, count);
                 Counters::add(&self.counters.group_commits, 1);
@@ -345,7 +393,9 @@ impl Writer {
         }
         self.log.flush()?;
         if self.sync == SyncMode::Always {
+            let started = Instant::now();
             self.log.sync()?;
+            self.pacer.synced(started.elapsed());
         }
         self.index
             .set_segment_size(self.log.active_id(), self.log.active_len());

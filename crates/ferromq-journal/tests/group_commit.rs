@@ -100,3 +100,42 @@ async fn a_full_queue_applies_backpressure_without_losing_batches() {
     let (_journal, recovered) = open(&config);
     assert_eq!(recovered.spaces["q"].messages, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_producer_never_waits_for_company() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = JournalConfig::new(dir.path()).with_lock(LockMode::Wait); // SyncMode::Always
+    let (journal, _) = open(&config);
+    for seq in 1..=200u64 {
+        commit(&journal, vec![put("q", seq, b"alone")]).await;
+    }
+    let stats = journal.stats();
+    assert_eq!(stats.group_holds, 0, "{stats:?}");
+    assert_eq!(stats.group_commits, 200, "one group per send: {stats:?}");
+    journal.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_producers_waiting_for_each_send_share_fsyncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = JournalConfig::new(dir.path()).with_lock(LockMode::Wait); // SyncMode::Always
+    let (journal, _) = open(&config);
+    let mut handles = Vec::new();
+    for producer in 0..8u64 {
+        let journal = journal.clone();
+        handles.push(tokio::spawn(async move {
+            for i in 0..100u64 {
+                let seq = 1 + producer * 100 + i;
+                commit(&journal, vec![put("q", seq, b"together")]).await;
+            }
+        }));
+    }
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    let stats = journal.stats();
+    assert_eq!(stats.batches_written, 800);
+    // Each producer has one send in flight, so a group holds at most eight.
+    assert!(stats.batches_per_fsync() >= 4.0, "{stats:?}");
+    journal.close().await.unwrap();
+}
