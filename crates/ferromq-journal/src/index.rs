@@ -152,16 +152,21 @@ impl Index {
 
     /// The live metas stored in `segment`, as ops that rewrite them.
     pub(crate) fn metas_in(&self, segment: u64) -> Vec<Op> {
+        self.meta_ops_where(|entry| entry.segment == segment)
+    }
+
+    /// The live metas accepted by `keep`, as ops that rewrite them, in key order (a stable
+    /// order makes a rewritten record reproducible, which helps debugging).
+    fn meta_ops_where(&self, keep: impl Fn(&MetaEntry) -> bool) -> Vec<Op> {
         let mut ops: Vec<Op> = self
             .metas
             .iter()
-            .filter(|(_, entry)| entry.segment == segment)
+            .filter(|(_, entry)| keep(entry))
             .map(|(key, entry)| Op::PutMeta {
                 key: key.clone(),
                 payload: entry.payload.clone(),
             })
             .collect();
-        // A stable order makes the rewritten record reproducible, which helps debugging.
         ops.sort_by(|a, b| a.key().cmp(b.key()));
         ops
     }
@@ -329,16 +334,7 @@ impl Index {
 
     /// The live metas, as ops that rewrite them, in key order.
     pub(crate) fn meta_ops(&self) -> Vec<Op> {
-        let mut ops: Vec<Op> = self
-            .metas
-            .iter()
-            .map(|(key, entry)| Op::PutMeta {
-                key: key.clone(),
-                payload: entry.payload.clone(),
-            })
-            .collect();
-        ops.sort_by(|a, b| a.key().cmp(b.key()));
-        ops
+        self.meta_ops_where(|_| true)
     }
 
     /// Keys of the spaces holding live messages, sorted.

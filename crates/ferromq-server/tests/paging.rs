@@ -44,6 +44,13 @@ fn number_of(frame: &Frame) -> usize {
     n
 }
 
+async fn subscribe(consumer: &Client, queue: &str, mode: AckMode, prefetch: &str) {
+    consumer
+        .subscribe(queue, "s", mode, &[("activemq.prefetchSize", prefetch)])
+        .await
+        .unwrap();
+}
+
 async fn send_range(server: &RunningServer, queue: &str, range: std::ops::Range<usize>) {
     let (producer, _) = client(server).await;
     for n in range {
@@ -80,15 +87,7 @@ async fn a_deep_queue_stays_on_disk_and_drains_in_order() {
     assert!(broker_memory <= 64 * 1024, "in memory: {broker_memory}");
 
     let (consumer, mut messages) = client(&server).await;
-    consumer
-        .subscribe(
-            queue,
-            "s",
-            AckMode::Client,
-            &[("activemq.prefetchSize", "100")],
-        )
-        .await
-        .unwrap();
+    subscribe(&consumer, queue, AckMode::Client, "100").await;
     let (producer, _) = client(&server).await;
     let mut expected = 0;
     while expected < 2500 {
@@ -122,15 +121,7 @@ async fn paged_out_messages_survive_a_restart_and_none_comes_back_twice() {
     send_range(&server, queue, 0..600).await;
     // Take and acknowledge the first 200, then stop with the rest on disk.
     let (consumer, mut messages) = client(&server).await;
-    consumer
-        .subscribe(
-            queue,
-            "s",
-            AckMode::ClientIndividual,
-            &[("activemq.prefetchSize", "10")],
-        )
-        .await
-        .unwrap();
+    subscribe(&consumer, queue, AckMode::ClientIndividual, "10").await;
     for n in 0..200 {
         let message = next_message(&mut messages).await;
         assert_eq!(number_of(&message), n);
@@ -174,15 +165,7 @@ async fn purging_a_paged_queue_drops_the_disk_tail_but_not_deliveries_in_flight(
     let queue = "/queue/purged";
     send_range(&server, queue, 0..300).await;
     let (consumer, mut messages) = client(&server).await;
-    consumer
-        .subscribe(
-            queue,
-            "s",
-            AckMode::ClientIndividual,
-            &[("activemq.prefetchSize", "1")],
-        )
-        .await
-        .unwrap();
+    subscribe(&consumer, queue, AckMode::ClientIndividual, "1").await;
     let held = next_message(&mut messages).await;
     assert_eq!(number_of(&held), 0);
     let destination = Destination::queue("purged").unwrap();
