@@ -32,6 +32,7 @@ pub(crate) struct Counters {
     pub(crate) bytes_compacted: AtomicU64,
     pub(crate) messages_read: AtomicU64,
     pub(crate) group_holds: AtomicU64,
+    pub(crate) group_holds_missed: AtomicU64,
     /// Per-bucket (not cumulative) fsync counts; the last one is above every bound.
     fsync_buckets: [AtomicU64; LatencyHistogram::BUCKETS],
     fsync_nanos: AtomicU64,
@@ -78,6 +79,7 @@ impl Counters {
             bytes_compacted: get(&self.bytes_compacted),
             messages_read: get(&self.messages_read),
             group_holds: get(&self.group_holds),
+            group_holds_missed: get(&self.group_holds_missed),
             fsync_latency: LatencyHistogram {
                 buckets,
                 sum_nanos: get(&self.fsync_nanos),
@@ -114,6 +116,8 @@ pub struct JournalStats {
     pub messages_read: u64,
     /// Group commits held open a moment for more batches (adaptive group commit).
     pub group_holds: u64,
+    /// Of those, the holds that ended at their deadline, short of the batches expected.
+    pub group_holds_missed: u64,
     /// How long each of the `fsyncs` took.
     pub fsync_latency: LatencyHistogram,
 }

@@ -217,6 +217,7 @@ impl Writer {
                 Err(TryRecvError::Disconnected) => return None,
                 Err(TryRecvError::Empty) => {
                     if Instant::now() >= deadline {
+                        Counters::add(&self.counters.group_holds_missed, 1);
                         self.pacer.gave_up();
                         return None;
                     }
@@ -271,6 +272,7 @@ impl Writer {
             fsyncs = stats.fsyncs,
             batches_per_fsync = format!("{:.1}", stats.batches_per_fsync()),
             group_holds = stats.group_holds,
+            group_holds_missed = stats.group_holds_missed,
             fsync_p50_le_s = fsync.quantile_bound(0.5).unwrap_or(0.0),
             fsync_p99_le_s = fsync.quantile_bound(0.99).unwrap_or(0.0),
             fsync_mean_us = fsync.sum_nanos.checked_div(fsync.count()).unwrap_or(0) / 1000,

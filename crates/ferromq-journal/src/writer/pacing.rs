@@ -12,14 +12,19 @@
 //!
 //! The wait only happens where it pays: after groups of two batches or more (one producer
 //! alone never waits, its latency stays one fsync), only in `SyncMode::Always`, never longer
-//! than the recent mean fsync (capped at 1 ms), and a wait that ends empty-handed forgets the
-//! recent group sizes, so a producer that went away costs one wait, not one per group.
+//! than twice the recent mean fsync (capped at 1 ms), and a wait that ends short forgets the
+//! recent group sizes, so a producer that went away costs one wait, not one per group. Since
+//! cohorts hide how many producers there are, every 16th group waits for one batch more than
+//! recent groups held; a miss costs one wait.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Group sizes remembered; the largest is what a group waits to reach.
 const HISTORY: usize = 8;
+/// Every this many groups, a group waits for one batch more than recent groups held, so the
+/// target can grow to the number of producers (cohorts never show it by themselves).
+const PROBE_EVERY: u64 = 16;
 /// The longest a group is held open, whatever the disk's fsync time.
 const MAX_LINGER: Duration = Duration::from_millis(1);
 /// The shortest hold worth a sleep.
@@ -30,6 +35,7 @@ pub(crate) const POLL: Duration = Duration::from_micros(50);
 #[derive(Debug, Default)]
 pub(crate) struct Pacer {
     recent: VecDeque<usize>,
+    groups: u64,
     /// Exponentially weighted mean fsync time, in nanoseconds.
     fsync_nanos: u64,
 }
@@ -37,16 +43,20 @@ pub(crate) struct Pacer {
 impl Pacer {
     /// How many batches a group should wait for; below 2 it does not wait.
     pub(crate) fn target(&self) -> usize {
-        self.recent.iter().copied().max().unwrap_or(0)
+        let largest = self.recent.iter().copied().max().unwrap_or(0);
+        let probe = largest >= 2 && self.groups % PROBE_EVERY == 0;
+        largest + usize::from(probe)
     }
 
-    /// How long a group may be held open.
+    /// How long a group may be held open: about a round trip of the producers just answered,
+    /// which on a busy machine is as long as an fsync or two.
     pub(crate) fn linger(&self) -> Duration {
-        Duration::from_nanos(self.fsync_nanos).clamp(MIN_LINGER, MAX_LINGER)
+        Duration::from_nanos(self.fsync_nanos.saturating_mul(2)).clamp(MIN_LINGER, MAX_LINGER)
     }
 
     /// A group of `batches` was committed.
     pub(crate) fn committed(&mut self, batches: usize) {
+        self.groups += 1;
         if self.recent.len() == HISTORY {
             self.recent.pop_front();
         }
@@ -84,12 +94,23 @@ mod tests {
         pacer.committed(3);
         pacer.committed(5);
         assert_eq!(pacer.target(), 5);
+        // Every PROBE_EVERY groups the target reaches one higher.
+        while pacer.groups % PROBE_EVERY != PROBE_EVERY - 1 {
+            pacer.committed(5);
+        }
+        pacer.committed(5);
+        assert_eq!(pacer.target(), 6, "probing for one more producer");
+        pacer.committed(5);
+        assert_eq!(pacer.target(), 5);
         pacer.gave_up();
         assert!(pacer.target() < 2);
         for _ in 0..HISTORY {
             pacer.committed(1);
         }
         pacer.committed(4);
+        if pacer.groups % PROBE_EVERY == 0 {
+            pacer.committed(4);
+        }
         assert_eq!(pacer.target(), 4, "the newest groups count");
     }
 
@@ -98,7 +119,7 @@ mod tests {
         let mut pacer = Pacer::default();
         assert_eq!(pacer.linger(), MIN_LINGER);
         pacer.synced(Duration::from_micros(400));
-        assert_eq!(pacer.linger(), Duration::from_micros(400));
+        assert_eq!(pacer.linger(), Duration::from_micros(800));
         for _ in 0..100 {
             pacer.synced(Duration::from_millis(20));
         }
