@@ -44,7 +44,7 @@ impl Pacer {
     /// How many batches a group should wait for; below 2 it does not wait.
     pub(crate) fn target(&self) -> usize {
         let largest = self.recent.iter().copied().max().unwrap_or(0);
-        let probe = largest >= 2 && self.groups % PROBE_EVERY == 0;
+        let probe = largest >= 2 && self.groups.is_multiple_of(PROBE_EVERY);
         largest + usize::from(probe)
     }
 
@@ -108,7 +108,7 @@ mod tests {
             pacer.committed(1);
         }
         pacer.committed(4);
-        if pacer.groups % PROBE_EVERY == 0 {
+        if pacer.groups.is_multiple_of(PROBE_EVERY) {
             pacer.committed(4);
         }
         assert_eq!(pacer.target(), 4, "the newest groups count");
