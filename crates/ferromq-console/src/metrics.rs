@@ -319,6 +319,18 @@ fn render(
             "Bytes of live records rewritten by journal compaction",
             store.bytes_compacted,
         );
+        counter(
+            &mut registry,
+            "store_messages_read",
+            "Stored messages read back from the journal (paged in for consumers)",
+            store.messages_read,
+        );
+        counter(
+            &mut registry,
+            "store_group_holds",
+            "Journal group commits held open a moment for more batches",
+            store.group_holds,
+        );
         registry.register_collector(Box::new(FsyncLatency(store.fsync_latency)));
     }
 

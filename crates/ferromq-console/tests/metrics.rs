@@ -110,6 +110,9 @@ async fn destinations_connections_and_store_are_exported() {
         metric(&text, "ferromq_store_bytes_compacted_total "),
         Some(0.0)
     );
+    // Paging and group-commit counters are exported too.
+    assert!(metric(&text, "ferromq_store_messages_read_total ").is_some());
+    assert!(metric(&text, "ferromq_store_group_holds_total ").is_some());
     assert!(metric(&text, "ferromq_memory_limit_bytes ").unwrap() > 0.0);
     // Every fsync lands in the latency histogram's +Inf bucket.
     let fsyncs = metric(&text, "ferromq_store_fsyncs_total ").unwrap();

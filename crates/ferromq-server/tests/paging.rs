@@ -11,8 +11,12 @@ const LIMITS: &str = "memory_limit = \"1 MiB\"\ndestination_memory_limit = \"128
 const BODY: usize = 4096;
 
 async fn start(dir: &std::path::Path) -> RunningServer {
+    start_with(dir, "").await
+}
+
+async fn start_with(dir: &std::path::Path, extra: &str) -> RunningServer {
     let text = format!(
-        "[broker]\ndata_dir = \"data\"\n{LIMITS}\n[console]\nenabled = false\n\n[[transport_connector]]\nname = \"stomp\"\nuri = \"stomp://127.0.0.1:0\"\n"
+        "[broker]\ndata_dir = \"data\"\n{LIMITS}\n{extra}\n[console]\nenabled = false\n\n[[transport_connector]]\nname = \"stomp\"\nuri = \"stomp://127.0.0.1:0\"\n"
     );
     let config = BrokerConfig::parse(&text, "paging-test.toml", dir).unwrap();
     RunningServer::start(config).await.unwrap()
@@ -234,5 +238,29 @@ async fn an_offline_durable_subscriber_pages_its_backlog_in_order() {
     for n in 0..800 {
         assert_eq!(number_of(&next_message(&mut messages).await), n);
     }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_message_dead_lettered_into_a_paged_dlq_joins_the_end_of_its_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with(dir.path(), "max_redeliveries = 0").await;
+    let dlq = "/queue/ActiveMQ.DLQ";
+    send_range(&server, dlq, 0..300).await;
+    send_range(&server, "/queue/work", 300..301).await;
+    // With max_redeliveries = 0, the first refusal dead-letters the message; its copy is
+    // written with the next journal batch, behind the 300 already on disk.
+    let (worker, mut work) = client(&server).await;
+    subscribe(&worker, "/queue/work", AckMode::ClientIndividual, "1").await;
+    let refused = next_message(&mut work).await;
+    worker.nack(&refused, None).await.unwrap();
+    worker.disconnect().await.unwrap();
+
+    let (consumer, mut messages) = client(&server).await;
+    subscribe(&consumer, dlq, AckMode::Auto, "50").await;
+    for n in 0..=300 {
+        assert_eq!(number_of(&next_message(&mut messages).await), n);
+    }
+    ferromq_testkit::no_message(&mut messages, std::time::Duration::from_millis(300)).await;
     server.shutdown().await;
 }

@@ -190,9 +190,14 @@ impl State {
         if wanted.is_empty() {
             return;
         }
-        // Journal writes nobody waited for yet (a dead-lettered copy, say) must be in the
-        // journal before the read that may return them.
-        self.flush_deferred_ops().await;
+        // A message put by the broker itself (a dead-lettered copy, an operator's move) waits
+        // in the deferred writes; it must be in the journal before a read that may return it.
+        let deferred_put = self.deferred_ops.iter().any(|op| {
+            matches!(op, Op::Put { key, .. } if wanted.iter().any(|(wanted, _, _)| wanted == key))
+        });
+        if deferred_put {
+            self.flush_deferred_ops().await;
+        }
         for (key, after, max_bytes) in wanted {
             let ticket = self.next_ticket;
             self.next_ticket += 1;
