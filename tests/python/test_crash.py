@@ -39,9 +39,13 @@ BUDGET = float(os.environ.get("FERROMQ_SOAK_SECONDS", "600")) if SOAK else 60.0
 MIN_CYCLES = 12
 SEGMENT_SIZE = "64 KiB"  # small, so segments roll, die and get compacted during the test
 
+# Small memory limits, so queues and the durable backlog are paged out to the journal while
+# the broker runs, not only after each restart (when every stored message starts on disk).
 CONFIG = """[broker]
 name = "crash"
 data_dir = "data"
+memory_limit = "1 MiB"
+destination_memory_limit = "128 KiB"
 
 [store]
 segment_size = "%s"

@@ -273,6 +273,7 @@ impl Writer {
             batches_per_fsync = format!("{:.1}", stats.batches_per_fsync()),
             group_holds = stats.group_holds,
             group_holds_missed = stats.group_holds_missed,
+            messages_read = stats.messages_read,
             fsync_p50_le_s = fsync.quantile_bound(0.5).unwrap_or(0.0),
             fsync_p99_le_s = fsync.quantile_bound(0.99).unwrap_or(0.0),
             fsync_mean_us = fsync.sum_nanos.checked_div(fsync.count()).unwrap_or(0) / 1000,
