@@ -27,10 +27,12 @@ impl State {
     /// applies to it.
     pub fn limit_hit(&self, message: &Message) -> Option<String> {
         let size = message.memory_size();
-        let pages = |space: &Space| message.persistent && space.durable && self.journal.is_some();
+        let pages = |space: &Space| space.stores(message, self.journal.is_some());
         let targets = self.target_spaces(message);
-        let all_page = targets.iter().all(|space| pages(space));
-        if !all_page && self.memory > 0 && self.memory + size > self.config.memory_limit {
+        if self.memory > 0
+            && self.memory + size > self.config.memory_limit
+            && !targets.iter().all(|space| pages(space))
+        {
             return Some("the broker memory limit".to_owned());
         }
         if message.persistent {

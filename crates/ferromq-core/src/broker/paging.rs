@@ -112,7 +112,7 @@ impl State {
         let Some(space) = self.spaces.get_mut(key) else {
             return;
         };
-        let stored = space.durable && message.persistent && journal;
+        let stored = space.stores(message, journal);
         if stored {
             let payload = encoded
                 .get_or_insert_with(|| encode_message(message))
@@ -136,13 +136,7 @@ impl State {
         } else {
             let entry = Entry::new(seq, Arc::clone(message), stored);
             self.memory += entry.size;
-            if space.disk.messages > 0 {
-                space.memory += entry.size;
-                space.stats.enqueued += 1;
-                space.behind_tail.push_back(entry);
-            } else {
-                space.enqueue(entry);
-            }
+            space.enqueue(entry);
         }
         self.dirty.insert(key.to_owned());
     }
@@ -266,7 +260,7 @@ impl State {
         if drained {
             self.paged_out.remove(&key);
         }
-        let mut added = 0;
+        let before = space.memory;
         for (seq, decoded) in messages {
             let message = match decoded {
                 Ok(message) => message,
@@ -279,13 +273,10 @@ impl State {
             if self.recovered_flags.take(&key, seq) {
                 entry.deliveries = 1;
             }
-            added += entry.size;
-            if let Some(space) = self.spaces.get_mut(&key) {
-                space.page_in(entry);
-            }
+            space.page_in(entry);
         }
-        self.memory += added;
-        if let Some(space) = self.spaces.get_mut(&key).filter(|_| drained) {
+        self.memory += space.memory - before;
+        if drained {
             space.tail_drained();
         }
         self.dirty.insert(key);

@@ -214,7 +214,6 @@ impl State {
             };
             if let Some(space) = self.spaces.get_mut(&space_key) {
                 space.disk.messages = summary.messages;
-                space.disk.after = 0;
                 space.stats.enqueued += summary.messages;
                 stored += summary.messages;
                 self.paged_out.insert(space_key);

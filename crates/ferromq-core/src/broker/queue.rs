@@ -114,11 +114,21 @@ impl Space {
         }
     }
 
-    /// Adds a new message (not a redelivery).
+    /// Whether a `Put` of `message` into this space goes to the journal.
+    pub fn stores(&self, message: &Message, journal: bool) -> bool {
+        self.durable && message.persistent && journal
+    }
+
+    /// Adds a new message (not a redelivery) held in memory. While stored messages wait on
+    /// disk (see `paging`), it waits behind them, so it cannot overtake them.
     pub fn enqueue(&mut self, entry: Entry) {
         self.memory += entry.size;
         self.stats.enqueued += 1;
-        self.pending.insert(entry.key(), entry);
+        if self.disk.messages > 0 {
+            self.behind_tail.push_back(entry);
+        } else {
+            self.pending.insert(entry.key(), entry);
+        }
     }
 
     /// Adds a stored message read back from the journal (counted as enqueued when it was
