@@ -17,9 +17,9 @@ use std::sync::Arc;
 use crate::config::JournalConfig;
 use crate::error::JournalError;
 use crate::index::Index;
-use crate::op::{batch_len, encode_batch, encoded_len, Op};
+use crate::op::{batch_len, encoded_len, Op};
 use crate::read::read_payloads;
-use crate::record::{begin_frame, finish_frame, frame_len, KIND_BATCH, MAX_RECORD_LEN};
+use crate::record::frame_len;
 use crate::segment::{delete_segment, segment_path, Placement, SegmentLog};
 use crate::stats::Counters;
 
@@ -142,16 +142,7 @@ impl Batcher<'_> {
         if let Placement::Rolled { sealed, sealed_len } = self.log.place(size, self.seq_floor)? {
             self.index.set_segment_size(sealed, sealed_len);
         }
-        let batch_at = self.log.next_payload_at();
-        let out = self.log.pending_mut();
-        let start = begin_frame(out, KIND_BATCH);
-        if !(encode_batch(&batch, out) && finish_frame(out, start)) {
-            out.truncate(start);
-            return Err(JournalError::BatchTooLarge {
-                size,
-                max: u64::from(MAX_RECORD_LEN),
-            });
-        }
+        let batch_at = self.log.push_batch(&batch, size)?;
         let segment = self.log.active_id();
         self.index.apply_batch(&batch, segment, batch_at);
         self.log.flush()?;

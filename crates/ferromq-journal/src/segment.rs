@@ -14,7 +14,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::{io_err, io_err_at, JournalError};
-use crate::record::{encode_header, SegmentHeader, FRAME_PREFIX, HEADER_LEN_U64};
+use crate::op::{encode_batch, Op};
+use crate::record::{
+    begin_frame, encode_header, finish_frame, SegmentHeader, FRAME_PREFIX, HEADER_LEN_U64,
+    KIND_BATCH, MAX_RECORD_LEN,
+};
 use crate::stats::Counters;
 
 const PREFIX: &str = "journal-";
@@ -219,10 +223,25 @@ impl SegmentLog {
             .saturating_add(u64::try_from(self.pending.len()).unwrap_or(u64::MAX))
     }
 
-    /// Where the payload of the record begun next (after `place`) will start in the active
-    /// segment: after the record's length, checksum and kind byte.
-    pub(crate) fn next_payload_at(&self) -> u64 {
-        self.active_len() + FRAME_PREFIX as u64 + 1
+    /// Encodes `ops` as one batch record into the pending buffer (after `place` made room
+    /// for its `size` bytes). Returns where its batch payload starts in the active segment:
+    /// after the record's length, checksum and kind byte.
+    ///
+    /// # Errors
+    /// [`JournalError::BatchTooLarge`] when a count or length does not fit the format; callers
+    /// check sizes first, so this refuses rather than write garbage. Nothing is left pending.
+    pub(crate) fn push_batch(&mut self, ops: &[Op], size: u64) -> Result<u64, JournalError> {
+        let batch_at = self.active_len() + FRAME_PREFIX as u64 + 1;
+        let out = &mut self.pending;
+        let start = begin_frame(out, KIND_BATCH);
+        if encode_batch(ops, out) && finish_frame(out, start) {
+            return Ok(batch_at);
+        }
+        out.truncate(start);
+        Err(JournalError::BatchTooLarge {
+            size,
+            max: u64::from(MAX_RECORD_LEN),
+        })
     }
 
     /// Makes room for a record of `record_len` bytes, rolling first if it would push the

@@ -34,11 +34,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::{JournalConfig, SyncMode};
 use crate::error::JournalError;
 use crate::index::Index;
-use crate::op::{batch_len, encode_batch, Op};
+use crate::op::{batch_len, Op};
 use crate::read::read_payloads;
-use crate::record::{
-    begin_frame, encode_marker, finish_frame, frame_len, KIND_BATCH, KIND_CLOSE, MAX_RECORD_LEN,
-};
+use crate::record::{encode_marker, frame_len, KIND_CLOSE};
 use crate::rewrite::Job;
 use crate::segment::{Placement, SegmentLog};
 use crate::stats::Counters;
@@ -421,18 +419,7 @@ impl Writer {
     /// batch payload in the active segment.
     fn append_record(&mut self, ops: &[Op], size: u64, floor: u64) -> Result<u64, JournalError> {
         self.place(size, floor)?;
-        let batch_at = self.log.next_payload_at();
-        let out = self.log.pending_mut();
-        let start = begin_frame(out, KIND_BATCH);
-        if encode_batch(ops, out) && finish_frame(out, start) {
-            return Ok(batch_at);
-        }
-        // `append` checked the size, so this means a bug; refuse rather than write garbage.
-        out.truncate(start);
-        Err(JournalError::BatchTooLarge {
-            size,
-            max: u64::from(MAX_RECORD_LEN),
-        })
+        self.log.push_batch(ops, size)
     }
 
     /// The active segment and its length once pending bytes are written.
