@@ -52,8 +52,7 @@ pub(crate) fn compact(
         dir,
         next_id,
         seq_floor,
-        config.segment_size,
-        config.max_batch_bytes,
+        config.log_shape(),
         Arc::clone(&counters),
     )?;
     let mut fresh = Index::new();

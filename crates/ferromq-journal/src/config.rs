@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::error::JournalError;
 use crate::record::MAX_RECORD_LEN;
+use crate::segment::LogShape;
 
 /// Default size at which the writer rolls to a new segment.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 32 * 1024 * 1024;
@@ -53,11 +54,15 @@ pub struct JournalConfig {
     pub max_batch_bytes: usize,
     /// Capacity of the bounded queue to the writer; `append` waits when it is full.
     pub queue_capacity: usize,
+    /// Write each new segment full of zeros ahead of time (in a helper thread), so that
+    /// syncs after appending need not make a new file size durable. Costs up to two
+    /// segments of disk beyond the records (the active segment's unused end and a spare).
+    pub preallocate: bool,
 }
 
 impl JournalConfig {
-    /// Defaults: `SyncMode::Always`, `LockMode::Fail`, 32 MiB segments, 4 MiB group
-    /// commits, a queue of 1024 batches.
+    /// Defaults: `SyncMode::Always`, `LockMode::Fail`, 32 MiB preallocated segments, 4 MiB
+    /// group commits, a queue of 1024 batches.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
@@ -66,6 +71,22 @@ impl JournalConfig {
             segment_size: DEFAULT_SEGMENT_SIZE,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            preallocate: true,
+        }
+    }
+
+    /// Sets [`JournalConfig::preallocate`].
+    #[must_use]
+    pub fn with_preallocate(mut self, preallocate: bool) -> Self {
+        self.preallocate = preallocate;
+        self
+    }
+
+    pub(crate) fn log_shape(&self) -> LogShape {
+        LogShape {
+            segment_size: self.segment_size,
+            max_retained: self.max_batch_bytes.saturating_mul(2),
+            preallocate: self.preallocate,
         }
     }
 

@@ -231,7 +231,6 @@ pub(crate) fn prepare(
     let replayed = recovery::replay(&dir, visit)?;
     let clean_shutdown = replayed.clean_shutdown;
     let mut stats = replayed.stats;
-    let retained = config.max_batch_bytes.saturating_mul(2);
     let (index, log) = if compaction::should_compact(&replayed.index, config.segment_size) {
         stats.compacted = true;
         compaction::compact(
@@ -248,16 +247,14 @@ pub(crate) fn prepare(
                 last.id,
                 last.len,
                 replayed.next_id,
-                config.segment_size,
-                retained,
+                config.log_shape(),
                 Arc::clone(&counters),
             )?,
             _ => SegmentLog::create(
                 &dir,
                 replayed.next_id,
                 index.next_seq(),
-                config.segment_size,
-                retained,
+                config.log_shape(),
                 Arc::clone(&counters),
             )?,
         };

@@ -31,6 +31,7 @@ mod index;
 mod journal;
 mod lock;
 mod op;
+mod prealloc;
 mod read;
 mod reclaim;
 mod record;

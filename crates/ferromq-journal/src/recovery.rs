@@ -1,6 +1,8 @@
 //! Replays the segments at open and repairs what a crash can leave behind.
 //!
 //! Rules, from most to least common:
+//! - Zeros after the last valid record are preallocated space (`prealloc`): kept, not
+//!   reported, and the next record of the segment goes where they start.
 //! - The end of the **last** segment may hold a write torn by a crash: anything after the last
 //!   valid record that is not followed by a valid record is cut off (`set_len`) and reported
 //!   in `bytes_truncated`. Those bytes were never acknowledged: acks follow the fsync.
@@ -312,11 +314,22 @@ impl Replay<'_, '_> {
             stats.bytes_skipped += u64::try_from(len).unwrap_or(u64::MAX);
         }
         let valid_end = u64::try_from(HEADER_LEN + result.valid_end).unwrap_or(u64::MAX);
-        let tail = file_len.saturating_sub(valid_end);
-        let mut final_len = file_len;
+        let rest = bytes
+            .get(HEADER_LEN + result.valid_end..)
+            .unwrap_or_default();
+        // Zeros after the last record are preallocated space (`prealloc`), not damage. Only
+        // the newest segment keeps them, unless a crash came between a compaction at open
+        // creating segments and deleting the old ones; either way they hold nothing.
+        let data_end = rest.len() - zero_suffix(rest);
+        let tail = if data_end == 0 {
+            0
+        } else {
+            file_len.saturating_sub(valid_end)
+        };
+        let mut final_len = if tail == 0 { valid_end } else { file_len };
         if tail > 0 && is_last {
             tracing::warn!(path = %path.display(), offset = valid_end, bytes = tail,
-                "truncating torn tail of the last segment");
+                data_bytes = data_end, "truncating torn tail of the last segment");
             truncate(path, valid_end)?;
             stats.bytes_truncated += tail;
             final_len = valid_end;
@@ -342,6 +355,21 @@ impl Replay<'_, '_> {
         });
         Ok(())
     }
+}
+
+/// How many bytes at the end of `bytes` are zero.
+fn zero_suffix(bytes: &[u8]) -> usize {
+    // Whole blocks first, with a fold the compiler turns into wide compares: the unused
+    // end of a preallocated segment is tens of MiB.
+    const BLOCK: usize = 4096;
+    let mut end = bytes.len();
+    while end >= BLOCK && bytes[end - BLOCK..end].iter().fold(0, |acc, b| acc | b) == 0 {
+        end -= BLOCK;
+    }
+    while end > 0 && bytes[end - 1] == 0 {
+        end -= 1;
+    }
+    bytes.len() - end
 }
 
 /// Cuts `path` to `len` bytes, durably.
@@ -405,6 +433,18 @@ mod tests {
         assert_eq!(seen, vec![0]);
         assert_eq!(result.valid_end, starts[1]);
         assert_eq!(result.tail_frames, 1);
+    }
+
+    #[test]
+    fn zero_suffix_counts_across_blocks() {
+        assert_eq!(zero_suffix(&[]), 0);
+        let mut bytes = vec![0u8; 3 * 4096 + 5];
+        assert_eq!(zero_suffix(&bytes), bytes.len());
+        bytes[4096 + 7] = 1;
+        assert_eq!(zero_suffix(&bytes), bytes.len() - 4096 - 8);
+        let last = bytes.len() - 1;
+        bytes[last] = 9;
+        assert_eq!(zero_suffix(&bytes), 0);
     }
 
     proptest! {

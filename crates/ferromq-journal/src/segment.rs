@@ -4,17 +4,24 @@
 //! in write order. A segment set aside as damaged is renamed to `.corrupt` and kept for
 //! inspection; its id is never reused.
 //!
+//! The active segment may be longer than its records: a segment made from a spare
+//! (`prealloc`) ends in zeros that records overwrite, which recovery recognises. A sealed
+//! segment is cut to its records before the next segment exists, so only the newest segment
+//! can end in zeros.
+//!
 //! This module writes bytes it is given; it does not know what records mean and never
 //! deletes a segment on its own (deletion order is the writer's invariant).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::{io_err, io_err_at, JournalError};
 use crate::op::{encode_batch, Op};
+use crate::prealloc::Preallocator;
 use crate::record::{
     begin_frame, encode_header, finish_frame, SegmentHeader, FRAME_PREFIX, HEADER_LEN_U64,
     KIND_BATCH, MAX_RECORD_LEN,
@@ -96,46 +103,98 @@ struct ActiveSegment {
     id: u64,
     path: PathBuf,
     file: File,
+    /// Bytes of header and records.
     len: u64,
+    /// Bytes of the file: past `len` it holds zeros (preallocated), else it grows as written.
+    capacity: u64,
+    /// `len` when this segment was opened or created, to tell how much it has taken since.
+    start_len: u64,
 }
 
 impl ActiveSegment {
     /// Creates a segment with its header, durable (file and directory entry) before any
-    /// record goes in, so a crash leaves either no file or a valid header.
-    fn create(dir: &Path, id: u64, seq_floor: u64) -> Result<Self, JournalError> {
+    /// record goes in, so a crash leaves either no file or a valid header. A spare becomes
+    /// the segment by getting the header and then the segment's name.
+    fn create(
+        dir: &Path,
+        id: u64,
+        seq_floor: u64,
+        spare: Option<(File, PathBuf)>,
+    ) -> Result<Self, JournalError> {
         let path = segment_path(dir, id);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(io_err("create segment", &path))?;
         let header = encode_header(SegmentHeader {
             segment_id: id,
             seq_floor,
         });
-        file.write_all(&header)
-            .and_then(|()| file.sync_all())
-            .map_err(io_err("write header of", &path))?;
+        let (file, capacity) = match spare {
+            Some((file, spare_path)) => {
+                let capacity = file
+                    .metadata()
+                    .map_err(io_err("size of", &spare_path))?
+                    .len();
+                file.write_all_at(&header, 0)
+                    .and_then(|()| file.sync_data())
+                    .map_err(io_err("write header of", &spare_path))?;
+                fs::rename(&spare_path, &path).map_err(io_err("rename spare to", &path))?;
+                (file, capacity.max(HEADER_LEN_U64))
+            }
+            None => {
+                let mut file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .map_err(io_err("create segment", &path))?;
+                file.write_all(&header)
+                    .and_then(|()| file.sync_all())
+                    .map_err(io_err("write header of", &path))?;
+                (file, HEADER_LEN_U64)
+            }
+        };
         sync_dir(dir)?;
         Ok(Self {
             id,
             path,
             file,
             len: HEADER_LEN_U64,
+            capacity,
+            start_len: HEADER_LEN_U64,
         })
     }
 
     fn reopen(id: u64, path: PathBuf, len: u64) -> Result<Self, JournalError> {
         let file = OpenOptions::new()
-            .append(true)
+            .read(true)
+            .write(true)
             .open(&path)
             .map_err(io_err("open segment", &path))?;
+        let capacity = file.metadata().map_err(io_err("size of", &path))?.len();
         Ok(Self {
             id,
             path,
             file,
             len,
+            capacity: capacity.max(len),
+            start_len: len,
         })
+    }
+
+    /// Whether writes extend the file (no preallocated zeros left to overwrite).
+    fn grows(&self) -> bool {
+        self.len >= self.capacity
+    }
+
+    /// Cuts the zeros after the records of a segment about to be sealed: recovery expects
+    /// zeros only at the end of the newest segment. The seal's fdatasync makes the new size
+    /// durable with the data.
+    fn trim(&mut self) -> Result<(), JournalError> {
+        if self.capacity > self.len {
+            self.file
+                .set_len(self.len)
+                .map_err(io_err("cut the preallocated end of", &self.path))?;
+            self.capacity = self.len;
+        }
+        Ok(())
     }
 }
 
@@ -160,31 +219,33 @@ pub(crate) struct SegmentLog {
     next_id: u64,
     counters: Arc<Counters>,
     max_retained: usize,
+    spares: Preallocator,
+}
+
+/// How a [`SegmentLog`] sizes and prepares its files.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogShape {
+    pub(crate) segment_size: u64,
+    /// Pending buffer capacity kept between group commits.
+    pub(crate) max_retained: usize,
+    /// Whether new segments are zero-filled ahead of time (`prealloc`).
+    pub(crate) preallocate: bool,
 }
 
 impl SegmentLog {
-    /// Continues the existing segment `id` at `len` bytes; new segments get ids from
-    /// `next_id` on (it may be above `id + 1` when later segments were set aside).
-    #[allow(clippy::too_many_arguments)]
+    /// Continues the existing segment `id` at `len` bytes (zeros after them are
+    /// preallocated space); new segments get ids from `next_id` on (it may be above `id + 1`
+    /// when later segments were set aside).
     pub(crate) fn reopen(
         dir: &Path,
         id: u64,
         len: u64,
         next_id: u64,
-        segment_size: u64,
-        max_retained: usize,
+        shape: LogShape,
         counters: Arc<Counters>,
     ) -> Result<Self, JournalError> {
         let active = ActiveSegment::reopen(id, segment_path(dir, id), len)?;
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            segment_size,
-            active,
-            pending: Vec::new(),
-            next_id: next_id.max(id.saturating_add(1)),
-            counters,
-            max_retained,
-        })
+        Ok(Self::with_active(dir, active, next_id, shape, counters))
     }
 
     /// Starts a fresh segment `id`.
@@ -192,20 +253,30 @@ impl SegmentLog {
         dir: &Path,
         id: u64,
         seq_floor: u64,
-        segment_size: u64,
-        max_retained: usize,
+        shape: LogShape,
         counters: Arc<Counters>,
     ) -> Result<Self, JournalError> {
-        let active = ActiveSegment::create(dir, id, seq_floor)?;
-        Ok(Self {
+        let active = ActiveSegment::create(dir, id, seq_floor, None)?;
+        Ok(Self::with_active(dir, active, id, shape, counters))
+    }
+
+    fn with_active(
+        dir: &Path,
+        active: ActiveSegment,
+        next_id: u64,
+        shape: LogShape,
+        counters: Arc<Counters>,
+    ) -> Self {
+        Self {
             dir: dir.to_path_buf(),
-            segment_size,
+            segment_size: shape.segment_size,
+            next_id: next_id.max(active.id.saturating_add(1)),
             active,
             pending: Vec::new(),
-            next_id: id.saturating_add(1),
             counters,
-            max_retained,
-        })
+            max_retained: shape.max_retained,
+            spares: Preallocator::new(dir, shape.segment_size, shape.preallocate),
+        }
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -247,22 +318,28 @@ impl SegmentLog {
     /// Makes room for a record of `record_len` bytes, rolling first if it would push the
     /// segment past `segment_size`. A segment holding no record yet takes any record, so an
     /// oversized batch gets a segment of its own instead of failing.
+    ///
+    /// A growing segment (not preallocated) is also sealed as soon as a spare is ready, so
+    /// the cheaper syncs of a preallocated segment start early.
     pub(crate) fn place(
         &mut self,
         record_len: u64,
         seq_floor: u64,
     ) -> Result<Placement, JournalError> {
         let used = self.active_len();
-        if used <= HEADER_LEN_U64 || used.saturating_add(record_len) <= self.segment_size {
+        let fits = used.saturating_add(record_len) <= self.segment_size;
+        if used <= HEADER_LEN_U64 || (fits && !(self.active.grows() && self.spares.is_ready())) {
             return Ok(Placement::Same);
         }
         self.flush()?;
+        self.active.trim()?;
         // Always sync a sealed segment: it is never written again, and deletions later
         // assume every sealed segment is durable.
         self.sync()?;
         let sealed = self.active.id;
         let sealed_len = self.active.len;
-        self.active = ActiveSegment::create(&self.dir, self.next_id, seq_floor)?;
+        let spare = self.spares.take();
+        self.active = ActiveSegment::create(&self.dir, self.next_id, seq_floor, spare)?;
         self.next_id = self.next_id.saturating_add(1);
         Ok(Placement::Rolled { sealed, sealed_len })
     }
@@ -278,14 +355,17 @@ impl SegmentLog {
             return Ok(());
         }
         let active = &mut self.active;
-        active.file.write_all(&self.pending).map_err(io_err_at(
-            "append to",
-            &active.path,
-            active.len,
-        ))?;
+        active
+            .file
+            .write_all_at(&self.pending, active.len)
+            .map_err(io_err_at("append to", &active.path, active.len))?;
         active.len = active
             .len
             .saturating_add(u64::try_from(self.pending.len()).unwrap_or(u64::MAX));
+        active.capacity = active.capacity.max(active.len);
+        if active.len.saturating_sub(active.start_len) >= self.spares.threshold() {
+            self.spares.prepare();
+        }
         self.pending.clear();
         // One oversized batch should not pin its buffer for the rest of the process.
         if self.pending.capacity() > self.max_retained {

@@ -18,10 +18,14 @@ pub const OPEN_RECORD_LEN: u64 = 13;
 /// process, the child briefly holds copies of every descriptor (until its `exec` closes
 /// them), which can delay the release of a lock that `close` has already dropped. Tests of
 /// `LockMode::Fail` set it explicitly.
+///
+/// Segments are not preallocated, so a segment file ends where its last record does and
+/// tests can cut and damage records by file offset; `prealloc.rs` covers preallocation.
 pub fn fast_config(dir: &Path) -> JournalConfig {
     JournalConfig::new(dir)
         .with_sync(SyncMode::Never)
         .with_lock(LockMode::Wait)
+        .with_preallocate(false)
 }
 
 pub fn put(key: &str, seq: u64, payload: &[u8]) -> Op {
@@ -79,6 +83,14 @@ pub fn segment_files(dir: &Path) -> Vec<PathBuf> {
 
 pub fn last_segment(dir: &Path) -> PathBuf {
     segment_files(dir).pop().unwrap()
+}
+
+/// Copies every file of `from` into `to`: what a crash would leave, without a close.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
 }
 
 pub fn file_len(path: &Path) -> u64 {

@@ -2,7 +2,7 @@
 //! headers, and arbitrary bytes, none of which may panic or lose an intact record.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ferromq_journal::{JournalConfig, JournalError, Op};
 use proptest::prelude::*;
@@ -47,13 +47,6 @@ fn expected(batches: &[Vec<Op>]) -> Model {
         model.apply_all(batch);
     }
     model
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
-    }
 }
 
 #[tokio::test]
@@ -118,6 +111,116 @@ async fn truncating_the_last_segment_anywhere_keeps_every_intact_record() {
         model.assert_stored(&journal, &again).await;
         assert_eq!(again.stats.bytes_truncated, 0);
     }
+}
+
+/// A crash while writing into preallocated space leaves the start of a group commit and
+/// zeros where the rest did not reach the disk. Simulated on a journal written without
+/// preallocation, whose last segment is then extended with zeros as a spare would be, and
+/// zeroed from every offset of its last six records.
+#[tokio::test]
+async fn torn_writes_into_preallocated_space_keep_every_intact_record() {
+    const CAPACITY: u64 = 16 * 1024;
+    let original = tempfile::tempdir().unwrap();
+    let config = fast_config(original.path()).with_segment_size(4096);
+    let batches = sample_batches(60);
+    let ends = write_records(&config, &batches).await;
+    let (last_path, last_len) = ends.last().cloned().unwrap();
+    let name = last_path.file_name().unwrap().to_owned();
+    let in_last: Vec<usize> = (0..ends.len())
+        .filter(|&i| ends[i].0 == last_path)
+        .collect();
+    assert!(in_last.len() >= 6);
+    let first = in_last[in_last.len() - 6];
+    // The end of a record in the last segment, or where its records start.
+    let end_in_last = |i: usize| {
+        if ends[i].0 == last_path {
+            ends[i].1
+        } else {
+            HEADER_LEN
+        }
+    };
+
+    for cut in end_in_last(first - 1)..=last_len {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(original.path(), dir.path());
+        let path = dir.path().join(&name);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes.resize(usize::try_from(CAPACITY).unwrap(), 0);
+        let cut_at = usize::try_from(cut).unwrap();
+        // A record whose last bytes were zeros anyway (a sequence number's high bytes)
+        // survives zeroing them.
+        let unchanged = |end: u64| {
+            let end = usize::try_from(end).unwrap();
+            end <= cut_at || bytes[cut_at..end].iter().all(|b| *b == 0)
+        };
+        let intact = ends
+            .iter()
+            .filter(|(p, end)| *p != last_path || unchanged(*end))
+            .count();
+        bytes[cut_at..].fill(0);
+        fs::write(&path, &bytes).unwrap();
+        let valid_end = usize::try_from(end_in_last(intact - 1)).unwrap();
+        // Bytes of a torn record that did reach the disk make a torn tail; a cut on a record
+        // boundary leaves only preallocated zeros.
+        let torn = bytes[valid_end.min(cut_at)..cut_at].iter().any(|b| *b != 0);
+
+        let config = fast_config(dir.path())
+            .with_segment_size(4096)
+            .with_preallocate(true);
+        let (journal, recovered) = open(&config);
+        expected(&batches[..intact])
+            .assert_stored(&journal, &recovered)
+            .await;
+        assert_eq!(recovered.stats.corrupt_records_skipped, 0, "cut at {cut}");
+        if torn {
+            assert_eq!(
+                recovered.stats.bytes_truncated,
+                CAPACITY - end_in_last(intact - 1),
+                "cut at {cut}"
+            );
+        } else {
+            assert_eq!(recovered.stats.bytes_truncated, 0, "cut at {cut}");
+            assert_eq!(file_len(&path), CAPACITY, "zeros are kept, cut at {cut}");
+        }
+
+        let extra = vec![put("after", 1000, b"new")];
+        commit(&journal, extra.clone()).await;
+        journal.close().await.unwrap();
+        let (journal, again) = open(&config);
+        let mut model = expected(&batches[..intact]);
+        model.apply_all(&extra);
+        model.assert_stored(&journal, &again).await;
+        assert_eq!(again.stats.bytes_truncated, 0);
+        assert_eq!(again.stats.corrupt_records_skipped, 0);
+        journal.close().await.unwrap();
+    }
+}
+
+/// Non-zero bytes anywhere in the zeros after the last record were never a record the
+/// journal acknowledged: cut, and every record before them kept.
+#[tokio::test]
+async fn garbage_in_preallocated_space_is_cut() {
+    let original = tempfile::tempdir().unwrap();
+    let config = fast_config(original.path()).with_segment_size(4096);
+    let batches = sample_batches(20);
+    let ends = write_records(&config, &batches).await;
+    let last_path = ends.last().cloned().unwrap().0;
+    let mut bytes = fs::read(&last_path).unwrap();
+    // The close marker is the last record.
+    let records_end = bytes.len() as u64;
+    bytes.resize(40_000, 0);
+    bytes[30_000] = 0x5a;
+    fs::write(&last_path, &bytes).unwrap();
+
+    let (journal, recovered) = open(&config.clone().with_preallocate(true));
+    expected(&batches).assert_stored(&journal, &recovered).await;
+    assert_eq!(recovered.stats.bytes_truncated, 40_000 - records_end);
+    assert_eq!(recovered.stats.corrupt_records_skipped, 0);
+    assert!(
+        !recovered.clean_shutdown,
+        "the close marker is no longer the end"
+    );
+    journal.close().await.unwrap();
 }
 
 /// Flips one bit in the last payload byte of record `victim`.

@@ -9,6 +9,7 @@ mod crash;
 mod group_commit;
 mod lock;
 mod model;
+mod prealloc;
 mod roundtrip;
 mod segments;
 mod shutdown;

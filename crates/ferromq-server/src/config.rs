@@ -75,6 +75,7 @@ struct StoreSection {
     sync: Spanned<String>,
     lock: Spanned<String>,
     limit: Spanned<ByteSize>,
+    preallocate: bool,
 }
 
 impl Default for StoreSection {
@@ -86,6 +87,7 @@ impl Default for StoreSection {
             lock: Spanned::new(0..0, "wait".to_owned()),
             // ActiveMQ's default storeUsage limit.
             limit: Spanned::new(0..0, ByteSize(100 << 30)),
+            preallocate: true,
         }
     }
 }
@@ -123,6 +125,8 @@ pub struct StoreConfig {
     pub wait_for_lock: bool,
     /// Bytes the store may hold before producers of persistent messages wait (or fail).
     pub limit: u64,
+    /// Zero-fill new journal segments ahead of time (KahaDB's `preallocationScope`).
+    pub preallocate: bool,
 }
 
 /// The web console and REST API (`[console]`).
@@ -406,6 +410,7 @@ impl BrokerConfig {
             sync: choice(&store.sync, "store.sync", "always", "never")?,
             wait_for_lock: choice(&store.lock, "store.lock", "wait", "fail")?,
             limit: store.limit.get_ref().0,
+            preallocate: store.preallocate,
         };
         let console = raw.console;
         let listen = console
@@ -633,13 +638,15 @@ mod tests {
 
     #[test]
     fn store_and_console_sections() {
-        let text = "[store]\ndir = \"/var/ferromq\"\nsync = \"never\"\nlock = \"fail\"\nsegment_size = \"1 MiB\"\n\n[console]\nlisten = \"127.0.0.1:0\"\nenabled = false\n";
+        let text = "[store]\ndir = \"/var/ferromq\"\nsync = \"never\"\nlock = \"fail\"\nsegment_size = \"1 MiB\"\npreallocate = false\n\n[console]\nlisten = \"127.0.0.1:0\"\nenabled = false\n";
         let config = parse(text).unwrap();
         assert_eq!(config.store.dir, PathBuf::from("/var/ferromq"));
         assert!(!config.store.sync && !config.store.wait_for_lock);
         assert_eq!(config.store.segment_size, 1 << 20);
+        assert!(!config.store.preallocate);
         assert!(!config.console.enabled);
         let defaults = parse("").unwrap();
+        assert!(defaults.store.preallocate);
         assert_eq!(defaults.store.dir, PathBuf::from("/etc/ferromq/data/store"));
         assert_eq!(defaults.console.listen.port(), 8161);
         let err = parse("[store]\nsync = \"sometimes\"\n")

@@ -85,6 +85,7 @@ impl RunningServer {
                 LockMode::Fail
             };
             journal_config.segment_size = store.segment_size;
+            journal_config.preallocate = store.preallocate;
             let store =
                 tokio::task::spawn_blocking(move || RecoveredStore::open(journal_config)).await??;
             Some(store)
