@@ -8,6 +8,7 @@
 pub mod config;
 mod listener;
 mod openwire;
+mod outbound;
 mod pending;
 mod stomp;
 

@@ -352,6 +352,7 @@ impl Connection {
     }
 
     async fn on_outbound(&mut self, first: Outbound) -> Flow {
+        crate::outbound::let_others_go_first().await;
         let mut auto_acks: Vec<(ConsumerId, u64)> = Vec::new();
         let mut next = Some(first);
         let mut written = 0;
