@@ -12,7 +12,7 @@
 /// 2 consumers, means of three runs, 12.1k → 14.1k and 13.2k → 14.8k msg/s, with less broker
 /// CPU; non-persistent 1 producer / 1 consumer 110k → 115k msg/s; one producer and one
 /// consumer at a time (no queueing) end-to-end p50 +10–25 µs. One yield gave about half the
-/// gain, 16 no more than 4.
+/// gain, 8 no more than 4.
 /// The OpenWire adapter does not yield: with the Java client the same workload measured
 /// 3 % slower with it (5.67–5.68k against 5.82–5.86k msg/s), the JVM rather than the broker
 /// being the bottleneck there.
