@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use ferromq_journal::{JournalConfig, JournalError, Op};
+use ferromq_journal::{Journal, JournalConfig, JournalError, Op};
 use proptest::prelude::*;
 
 use crate::common::*;
@@ -49,67 +49,110 @@ fn expected(batches: &[Vec<Op>]) -> Model {
     model
 }
 
+/// 60 sample batches written into 4 KiB segments (so earlier records sit in sealed segments
+/// and the last one is short), and where the records of the last segment lie.
+struct Written {
+    dir: tempfile::TempDir,
+    batches: Vec<Vec<Op>>,
+    ends: Vec<(PathBuf, u64)>,
+    last_path: PathBuf,
+    last_len: u64,
+    /// The first of the last six records, all in the last segment.
+    first: usize,
+}
+
+impl Written {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fast_config(dir.path()).with_segment_size(4096);
+        let batches = sample_batches(60);
+        let ends = write_records(&config, &batches).await;
+        let (last_path, last_len) = ends.last().cloned().unwrap();
+        let in_last: Vec<usize> = (0..ends.len())
+            .filter(|&i| ends[i].0 == last_path)
+            .collect();
+        assert!(
+            in_last.len() >= 6,
+            "test needs several records in the last segment"
+        );
+        let first = in_last[in_last.len() - 6];
+        Written {
+            dir,
+            batches,
+            ends,
+            last_path,
+            last_len,
+            first,
+        }
+    }
+
+    /// A copy of the journal to damage, and the path of its last segment there.
+    fn copy(&self) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(self.dir.path(), dir.path());
+        let path = dir.path().join(self.last_path.file_name().unwrap());
+        (dir, path)
+    }
+
+    /// The end of record `i` in the last segment, or where its records start.
+    fn end_in_last(&self, i: usize) -> u64 {
+        if self.ends[i].0 == self.last_path {
+            self.ends[i].1
+        } else {
+            HEADER_LEN
+        }
+    }
+}
+
+/// A repaired journal holding `batches` takes a new record and keeps it with them across a
+/// clean restart, with nothing left to repair.
+async fn takes_new_records(journal: Journal, config: &JournalConfig, batches: &[Vec<Op>]) {
+    let extra = vec![put("after", 1000, b"new")];
+    commit(&journal, extra.clone()).await;
+    journal.close().await.unwrap();
+    let (journal, again) = open(config);
+    let mut model = expected(batches);
+    model.apply_all(&extra);
+    model.assert_stored(&journal, &again).await;
+    assert_eq!(again.stats.bytes_truncated, 0);
+    assert_eq!(again.stats.corrupt_records_skipped, 0);
+    journal.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn truncating_the_last_segment_anywhere_keeps_every_intact_record() {
-    let original = tempfile::tempdir().unwrap();
-    // Small segments so earlier records sit in sealed segments and the last one is short.
-    let config = fast_config(original.path()).with_segment_size(4096);
-    let batches = sample_batches(60);
-    let ends = write_records(&config, &batches).await;
-    let (last_path, last_len) = ends.last().cloned().unwrap();
-    let name = last_path.file_name().unwrap().to_owned();
-    // Records of the last segment; cut through the last six of them (and their prefixes).
-    let in_last: Vec<usize> = (0..ends.len())
-        .filter(|&i| ends[i].0 == last_path)
-        .collect();
-    assert!(
-        in_last.len() >= 6,
-        "test needs several records in the last segment"
-    );
-    let first = in_last[in_last.len() - 6];
+    let written = Written::new().await;
     // Cuts through the last segment's header (a crash while it was created), then through
     // each byte of its last six records.
-    let cuts = (0..=HEADER_LEN + 8).chain(ends[first - 1].1..last_len);
+    let cuts = (0..=HEADER_LEN + 8).chain(written.ends[written.first - 1].1..written.last_len);
 
     for cut in cuts {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(original.path(), dir.path());
-        let path = dir.path().join(&name);
+        let (dir, path) = written.copy();
         fs::OpenOptions::new()
             .write(true)
             .open(&path)
             .unwrap()
             .set_len(cut)
             .unwrap();
-        let intact = ends
+        let intact = written
+            .ends
             .iter()
-            .filter(|(p, end)| *p != last_path || *end <= cut)
+            .filter(|(p, end)| *p != written.last_path || *end <= cut)
             .count();
         let truncated = if cut < HEADER_LEN {
             cut // a torn header: the whole file goes
-        } else if ends[intact - 1].0 == last_path {
-            cut - ends[intact - 1].1
         } else {
-            cut - HEADER_LEN
+            cut - written.end_in_last(intact - 1)
         };
 
         let config = fast_config(dir.path()).with_segment_size(4096);
         let (journal, recovered) = open(&config);
-        expected(&batches[..intact])
+        expected(&written.batches[..intact])
             .assert_stored(&journal, &recovered)
             .await;
         assert_eq!(recovered.stats.bytes_truncated, truncated, "cut at {cut}");
         assert_eq!(recovered.stats.corrupt_records_skipped, 0, "cut at {cut}");
-
-        // The repaired journal takes new records and keeps them.
-        let extra = vec![put("after", 1000, b"new")];
-        commit(&journal, extra.clone()).await;
-        journal.close().await.unwrap();
-        let (journal, again) = open(&config);
-        let mut model = expected(&batches[..intact]);
-        model.apply_all(&extra);
-        model.assert_stored(&journal, &again).await;
-        assert_eq!(again.stats.bytes_truncated, 0);
+        takes_new_records(journal, &config, &written.batches[..intact]).await;
     }
 }
 
@@ -120,30 +163,10 @@ async fn truncating_the_last_segment_anywhere_keeps_every_intact_record() {
 #[tokio::test]
 async fn torn_writes_into_preallocated_space_keep_every_intact_record() {
     const CAPACITY: u64 = 16 * 1024;
-    let original = tempfile::tempdir().unwrap();
-    let config = fast_config(original.path()).with_segment_size(4096);
-    let batches = sample_batches(60);
-    let ends = write_records(&config, &batches).await;
-    let (last_path, last_len) = ends.last().cloned().unwrap();
-    let name = last_path.file_name().unwrap().to_owned();
-    let in_last: Vec<usize> = (0..ends.len())
-        .filter(|&i| ends[i].0 == last_path)
-        .collect();
-    assert!(in_last.len() >= 6);
-    let first = in_last[in_last.len() - 6];
-    // The end of a record in the last segment, or where its records start.
-    let end_in_last = |i: usize| {
-        if ends[i].0 == last_path {
-            ends[i].1
-        } else {
-            HEADER_LEN
-        }
-    };
+    let written = Written::new().await;
 
-    for cut in end_in_last(first - 1)..=last_len {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(original.path(), dir.path());
-        let path = dir.path().join(&name);
+    for cut in written.end_in_last(written.first - 1)..=written.last_len {
+        let (dir, path) = written.copy();
         let mut bytes = fs::read(&path).unwrap();
         bytes.resize(usize::try_from(CAPACITY).unwrap(), 0);
         let cut_at = usize::try_from(cut).unwrap();
@@ -153,13 +176,14 @@ async fn torn_writes_into_preallocated_space_keep_every_intact_record() {
             let end = usize::try_from(end).unwrap();
             end <= cut_at || bytes[cut_at..end].iter().all(|b| *b == 0)
         };
-        let intact = ends
+        let intact = written
+            .ends
             .iter()
-            .filter(|(p, end)| *p != last_path || unchanged(*end))
+            .filter(|(p, end)| *p != written.last_path || unchanged(*end))
             .count();
         bytes[cut_at..].fill(0);
         fs::write(&path, &bytes).unwrap();
-        let valid_end = usize::try_from(end_in_last(intact - 1)).unwrap();
+        let valid_end = usize::try_from(written.end_in_last(intact - 1)).unwrap();
         // Bytes of a torn record that did reach the disk make a torn tail; a cut on a record
         // boundary leaves only preallocated zeros.
         let torn = bytes[valid_end.min(cut_at)..cut_at].iter().any(|b| *b != 0);
@@ -168,31 +192,21 @@ async fn torn_writes_into_preallocated_space_keep_every_intact_record() {
             .with_segment_size(4096)
             .with_preallocate(true);
         let (journal, recovered) = open(&config);
-        expected(&batches[..intact])
+        expected(&written.batches[..intact])
             .assert_stored(&journal, &recovered)
             .await;
         assert_eq!(recovered.stats.corrupt_records_skipped, 0, "cut at {cut}");
         if torn {
             assert_eq!(
                 recovered.stats.bytes_truncated,
-                CAPACITY - end_in_last(intact - 1),
+                CAPACITY - written.end_in_last(intact - 1),
                 "cut at {cut}"
             );
         } else {
             assert_eq!(recovered.stats.bytes_truncated, 0, "cut at {cut}");
             assert_eq!(file_len(&path), CAPACITY, "zeros are kept, cut at {cut}");
         }
-
-        let extra = vec![put("after", 1000, b"new")];
-        commit(&journal, extra.clone()).await;
-        journal.close().await.unwrap();
-        let (journal, again) = open(&config);
-        let mut model = expected(&batches[..intact]);
-        model.apply_all(&extra);
-        model.assert_stored(&journal, &again).await;
-        assert_eq!(again.stats.bytes_truncated, 0);
-        assert_eq!(again.stats.corrupt_records_skipped, 0);
-        journal.close().await.unwrap();
+        takes_new_records(journal, &config, &written.batches[..intact]).await;
     }
 }
 
