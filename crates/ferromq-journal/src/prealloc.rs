@@ -1,9 +1,10 @@
 //! Zero-filled spare segments, prepared off the writer thread.
 //!
-//! An `fdatasync` after appending to a file must also make its new size durable, which on
-//! ext4 costs a journal commit of its own. Writing into a file whose blocks already hold
-//! zeros changes no metadata, so the sync only flushes data: on the test machine 130 µs
-//! instead of 200 µs per sync, and a third more persistent messages per second with eight
+//! An `fdatasync` after appending to a file must also make its new size durable: one more
+//! metadata write (the inode, or a commit on a journalled file system). Writing into a file
+//! whose blocks already hold zeros changes no metadata, so the sync only flushes data: on
+//! the test machine (ext4 on virtio) 130 µs
+//! instead of 200 µs per sync, and 18–30 % more persistent messages per second with eight
 //! synchronous producers (bench/RESULTS.md). `fallocate` is not enough: its unwritten extents
 //! are converted at the first write, which is again a metadata change; the zeros must really
 //! be written. KahaDB does the same (`preallocationStrategy`, `preallocationScope`).
