@@ -8,6 +8,10 @@ STOMP disconnects towards a limit, so those tests are FerroMQ-only. The
 DLQ names and headers are ActiveMQ's.
 """
 
+import socket
+import struct
+import time
+
 import pytest
 
 from helpers import unique
@@ -114,3 +118,37 @@ def test_nack_moves_message_out_of_the_queue_eventually(connect, is_activemq):
     dead = _dlq_reader(connect, "/queue/ActiveMQ.DLQ", tag).recv()
     assert dead.body == "poison"
     assert dead.headers.get("original-destination") == queue
+
+
+@pytest.mark.ferromq_only(reason="which deliveries left the broker is FerroMQ's own bookkeeping")
+def test_deliveries_that_never_left_the_broker_are_not_flagged(connect, raw):
+    """A consumer that stops reading: the broker writes what the socket takes and keeps the
+    rest of its prefetch window queued for the connection. When the client goes away, only
+    the deliveries the connection took to write come back flagged as redelivered (and count
+    towards max_redeliveries); the queued ones never left the broker."""
+    queue = "/queue/" + unique("unsent")
+    size, count, prefetch = 64 * 1024, 600, 500
+    producer = connect()
+    body = "x" * size
+    for seq in range(count):
+        producer.send(queue, body, seq=str(seq))
+    stalled = raw()
+    stalled.connect()
+    stalled.send_frame("SUBSCRIBE", [("id", "s"), ("destination", queue), ("ack", "client"),
+                                     ("activemq.prefetchSize", str(prefetch))])
+    # The prefetch window (32 MiB) is far more than loopback socket buffers hold, so the
+    # connection stalls with most of the window still queued for it.
+    time.sleep(1.0)
+    # Reset rather than close, so the broker's blocked write fails at once.
+    stalled.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    stalled.close()
+
+    reader = connect()
+    reader.subscribe(queue, headers={"activemq.prefetchSize": "50"})
+    frames = [reader.recv() for _ in range(count)]
+    seqs = [int(f.headers["seq"]) for f in frames]
+    assert seqs == list(range(count)), "every message once, in order"
+    flagged = [int(f.headers["seq"]) for f in frames if f.headers.get("redelivered") == "true"]
+    assert flagged == list(range(len(flagged))), "the flagged ones are the first ones"
+    assert 0 < len(flagged) < prefetch, \
+        "%d of the %d dispatched were flagged as redelivered" % (len(flagged), prefetch)

@@ -161,7 +161,7 @@ impl State {
         }
         for conn in dead_connections {
             tracing::debug!(conn, "session went away without closing; cleaning up");
-            self.disconnect(conn);
+            self.disconnect(conn, &[]);
         }
     }
 

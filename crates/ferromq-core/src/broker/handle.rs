@@ -499,10 +499,22 @@ impl Session {
         self.detach().await;
     }
 
+    /// As [`Session::close`], saying per consumer which deliveries its client saw, so those
+    /// it never saw go back without a raised delivery count.
+    pub async fn close_after(mut self, delivered: Vec<(ConsumerId, LastDelivered)>) {
+        self.detach_after(delivered).await;
+    }
+
     /// Ends the session now but keeps the value, for a protocol that must be sure the core
     /// has let go (of a client id, say) before it tells its client the connection is over.
     /// Idempotent.
     pub async fn detach(&mut self) {
+        self.detach_after(Vec::new()).await;
+    }
+
+    /// As [`Session::detach`], with what each consumer's client saw (see
+    /// [`Session::close_after`]).
+    pub async fn detach_after(&mut self, delivered: Vec<(ConsumerId, LastDelivered)>) {
         if self.closed {
             return;
         }
@@ -510,7 +522,10 @@ impl Session {
         // If the core is gone there is nothing left to tell it.
         let _ = self
             .commands
-            .send(Command::Disconnect { conn: self.id })
+            .send(Command::Disconnect {
+                conn: self.id,
+                delivered,
+            })
             .await;
     }
 
@@ -546,7 +561,10 @@ impl Drop for Session {
             // channel on its next delivery attempt and disconnects then.
             if self
                 .commands
-                .try_send(Command::Disconnect { conn: self.id })
+                .try_send(Command::Disconnect {
+                    conn: self.id,
+                    delivered: Vec::new(),
+                })
                 .is_err()
             {
                 tracing::debug!(

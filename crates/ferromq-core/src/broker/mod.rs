@@ -199,6 +199,9 @@ pub(crate) enum Command {
     },
     Disconnect {
         conn: ConnectionId,
+        /// What each consumer's client saw, for the redelivery counts; consumers not listed
+        /// count every unacknowledged delivery as seen.
+        delivered: Vec<(ConsumerId, LastDelivered)>,
     },
     Subscribe {
         conn: ConnectionId,

@@ -182,7 +182,7 @@ impl State {
                 let answer = self.connect(request, outbound, wake);
                 let _ = reply.send(answer);
             }
-            Command::Disconnect { conn } => self.disconnect(conn),
+            Command::Disconnect { conn, delivered } => self.disconnect(conn, &delivered),
             Command::Subscribe { conn, spec, reply } => {
                 let answer = self.subscribe(conn, spec).await;
                 let _ = reply.send(answer);

@@ -57,7 +57,7 @@ impl State {
                     let reason = "the client reconnected on another connection".to_owned();
                     let _ = old.outbound.try_send(Outbound::Close { reason });
                 }
-                self.disconnect(holder);
+                self.disconnect(holder, &[]);
             }
         }
         let id = self.next_connection;
@@ -84,7 +84,7 @@ impl State {
         Ok(id)
     }
 
-    pub fn disconnect(&mut self, conn: ConnectionId) {
+    pub fn disconnect(&mut self, conn: ConnectionId, delivered: &[(ConsumerId, LastDelivered)]) {
         let Some(connection) = self.connections.get_mut(&conn) else {
             return;
         };
@@ -94,7 +94,11 @@ impl State {
             self.rollback(conn, &name, RollbackMode::Redeliver);
         }
         for consumer in consumers {
-            self.remove_consumer(consumer, LastDelivered::Unknown);
+            let seen = delivered
+                .iter()
+                .find(|(listed, _)| *listed == consumer)
+                .map_or(LastDelivered::Unknown, |(_, seen)| *seen);
+            self.remove_consumer(consumer, seen);
         }
         self.drop_parked_of(conn);
         if let Some(connection) = self.connections.remove(&conn) {

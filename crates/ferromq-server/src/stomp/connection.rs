@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use ferromq_core::{AckMode, ConnectRequest, ConsumerId, CoreError, Outbound, Session};
+use ferromq_core::{
+    AckMode, ConnectRequest, ConsumerId, CoreError, LastDelivered, Outbound, Session,
+};
 use ferromq_stomp::{Codec, Command, Frame, Item, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -80,6 +82,11 @@ pub(super) struct Connection {
     write_buf: BytesMut,
     pub subscriptions: HashMap<String, Subscription>,
     pub consumers: HashMap<ConsumerId, String>,
+    /// Per consumer, the tag of the last delivery taken to be written. Deliveries still
+    /// queued for this connection when it ends never left the broker: they go back without
+    /// counting as delivered (no `redelivered` flag, no step towards `max_redeliveries`).
+    /// One taken but perhaps not fully written counts, as the client may have seen it.
+    written: HashMap<ConsumerId, u64>,
     pub pending: PendingSends<Option<String>>,
     pub temp_prefix: String,
     /// How often we must send something (0: never).
@@ -201,6 +208,7 @@ pub(super) async fn handshake(
         write_buf,
         subscriptions: HashMap::new(),
         consumers: HashMap::new(),
+        written: HashMap::new(),
         pending: PendingSends::default(),
         temp_prefix,
         send_interval: Duration::from_millis(u64::from(client_receive)),
@@ -294,7 +302,31 @@ impl Connection {
     async fn finish(mut self) {
         let _ = self.writer.shutdown().await;
         tracing::debug!(peer = %self.peer, conn = self.session.id(), "STOMP connection closed");
-        self.session.close().await;
+        let seen = self.seen_by_consumers();
+        self.session.close_after(seen).await;
+    }
+
+    /// Forgets a consumer being unsubscribed; returns what its client saw.
+    pub fn forget_consumer(&mut self, consumer: ConsumerId) -> LastDelivered {
+        let seen = self.seen(consumer);
+        self.consumers.remove(&consumer);
+        self.written.remove(&consumer);
+        seen
+    }
+
+    /// What the client has seen of consumer `consumer`'s deliveries.
+    fn seen(&self, consumer: ConsumerId) -> LastDelivered {
+        self.written
+            .get(&consumer)
+            .map_or(LastDelivered::Nothing, |tag| LastDelivered::UpTo(*tag))
+    }
+
+    /// [`Connection::seen`] for every consumer of the connection.
+    pub fn seen_by_consumers(&self) -> Vec<(ConsumerId, LastDelivered)> {
+        self.consumers
+            .keys()
+            .map(|consumer| (*consumer, self.seen(*consumer)))
+            .collect()
     }
 
     async fn on_read(&mut self, read: std::io::Result<usize>) -> Flow {
@@ -359,6 +391,9 @@ impl Connection {
         while let Some(outbound) = next.take() {
             match outbound {
                 Outbound::Deliver(delivery) => {
+                    if self.consumers.contains_key(&delivery.consumer) {
+                        self.written.insert(delivery.consumer, delivery.tag);
+                    }
                     if let Some(auto) = self.encode_delivery(&delivery) {
                         match auto_acks
                             .iter_mut()

@@ -34,7 +34,8 @@ impl Connection {
             Command::Disconnect => {
                 // Let go of the client id before the receipt: a client that reconnects with
                 // the same id right after the receipt must not find it still in use.
-                self.session.detach().await;
+                let seen = self.seen_by_consumers();
+                self.session.detach_after(seen).await;
                 if let Some(receipt) = receipt {
                     self.queue_receipt(&receipt);
                 }
@@ -190,9 +191,9 @@ impl Connection {
                 return Err(Some(StompFailure::fatal(message, frame)));
             }
             (Some(subscription), _) => {
-                self.consumers.remove(&subscription.consumer);
+                let seen = self.forget_consumer(subscription.consumer);
                 self.session
-                    .unsubscribe(subscription.consumer)
+                    .unsubscribe_after(subscription.consumer, seen)
                     .await
                     .map_err(|err| Some(StompFailure::from_core(&err, receipt.clone())))?;
             }
