@@ -86,7 +86,7 @@ pub(super) struct Connection {
     /// queued for this connection when it ends never left the broker: they go back without
     /// counting as delivered (no `redelivered` flag, no step towards `max_redeliveries`).
     /// One taken but perhaps not fully written counts, as the client may have seen it.
-    written: HashMap<ConsumerId, u64>,
+    last_taken: HashMap<ConsumerId, u64>,
     pub pending: PendingSends<Option<String>>,
     pub temp_prefix: String,
     /// How often we must send something (0: never).
@@ -208,7 +208,7 @@ pub(super) async fn handshake(
         write_buf,
         subscriptions: HashMap::new(),
         consumers: HashMap::new(),
-        written: HashMap::new(),
+        last_taken: HashMap::new(),
         pending: PendingSends::default(),
         temp_prefix,
         send_interval: Duration::from_millis(u64::from(client_receive)),
@@ -310,13 +310,13 @@ impl Connection {
     pub fn forget_consumer(&mut self, consumer: ConsumerId) -> LastDelivered {
         let seen = self.seen(consumer);
         self.consumers.remove(&consumer);
-        self.written.remove(&consumer);
+        self.last_taken.remove(&consumer);
         seen
     }
 
     /// What the client has seen of consumer `consumer`'s deliveries.
     fn seen(&self, consumer: ConsumerId) -> LastDelivered {
-        self.written
+        self.last_taken
             .get(&consumer)
             .map_or(LastDelivered::Nothing, |tag| LastDelivered::UpTo(*tag))
     }
@@ -392,7 +392,7 @@ impl Connection {
             match outbound {
                 Outbound::Deliver(delivery) => {
                     if self.consumers.contains_key(&delivery.consumer) {
-                        self.written.insert(delivery.consumer, delivery.tag);
+                        self.last_taken.insert(delivery.consumer, delivery.tag);
                     }
                     if let Some(auto) = self.encode_delivery(&delivery) {
                         match auto_acks
