@@ -31,20 +31,23 @@ async fn client(server: &RunningServer) -> (Client, Messages) {
     Client::connect(&address, options).await.unwrap()
 }
 
-/// Message `n`: its number in a header and a body whose every byte depends on it.
+/// The body of message `n`: every byte depends on `n`.
+fn body_of(n: usize) -> Vec<u8> {
+    (0..BODY).map(|i| ((i + n * 7) % 251) as u8).collect()
+}
+
+/// Message `n`: its number in a header and [`body_of`] it.
 fn numbered(queue: &str, n: usize) -> Frame {
-    let body: Vec<u8> = (0..BODY).map(|i| ((i + n * 7) % 251) as u8).collect();
     Frame::new(Command::Send)
         .header("destination", queue)
         .header("persistent", "true")
         .header("n", n.to_string())
-        .with_body(body)
+        .with_body(body_of(n))
 }
 
 fn number_of(frame: &Frame) -> usize {
     let n: usize = frame.get("n").and_then(|n| n.parse().ok()).unwrap();
-    let expected: Vec<u8> = (0..BODY).map(|i| ((i + n * 7) % 251) as u8).collect();
-    assert_eq!(frame.body, expected, "body of message {n}");
+    assert_eq!(frame.body, body_of(n), "body of message {n}");
     n
 }
 

@@ -247,9 +247,7 @@ impl State {
             // The journal holds fewer than counted: a Put whose append failed.
             tracing::warn!(space = %key, missing = space.disk.messages,
                 "fewer stored messages on disk than counted; forgetting the difference");
-            space.disk.messages = 0;
-            space.tail_drained();
-            self.paged_out.remove(&key);
+            self.forget_tail(&key);
             self.dirty.insert(key);
             return;
         };

@@ -67,11 +67,6 @@ impl RecoveredStore {
     pub fn journal(&self) -> &Journal {
         &self.journal
     }
-
-    /// What the journal found, for logs and tests.
-    pub fn recovered(&self) -> &Recovered {
-        &self.recovered
-    }
 }
 
 impl State {
