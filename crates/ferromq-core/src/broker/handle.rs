@@ -423,12 +423,30 @@ impl Session {
     /// # Errors
     /// The core has stopped.
     pub async fn auto_ack(&self, consumer: ConsumerId, tag: u64) -> Result<(), CoreError> {
+        self.ack_unanswered(consumer, None, tag, AckKind::Cumulative)
+            .await
+    }
+
+    /// Like [`Session::ack_range`] outside a transaction, for a client that waits for no
+    /// answer: the core settles the ack without replying, which spares the connection a
+    /// round trip to the core per ack. An ack the core cannot match (the consumer or the
+    /// delivery is gone) is logged and ignored, as an answered one would be by such clients.
+    ///
+    /// # Errors
+    /// The core has stopped.
+    pub async fn ack_unanswered(
+        &self,
+        consumer: ConsumerId,
+        from: Option<u64>,
+        tag: u64,
+        kind: AckKind,
+    ) -> Result<(), CoreError> {
         let command = Command::Ack {
             conn: self.id,
             consumer,
-            from: None,
+            from,
             tag,
-            kind: AckKind::Cumulative,
+            kind,
             transaction: None,
             reply: None,
         };

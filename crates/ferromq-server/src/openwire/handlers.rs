@@ -68,7 +68,7 @@ impl Connection {
             Command::ConsumerInfo(info) => self.on_consumer(info).await,
             Command::RemoveInfo(info) => self.on_remove(info).await,
             Command::RemoveSubscriptionInfo(info) => self.on_remove_subscription(info).await,
-            Command::MessageAck(ack) => self.on_ack(ack).await,
+            Command::MessageAck(ack) => self.on_ack(ack, correlation.is_some()).await,
             Command::MessagePull(pull) => self.on_pull(&pull).await,
             Command::TransactionInfo(info) => self.on_transaction(info).await,
             Command::DestinationInfo(info) => self.on_destination(info).await,
@@ -419,7 +419,7 @@ impl Connection {
             .map_err(|err| Refusal::core(&err))
     }
 
-    async fn on_ack(&mut self, ack: wire::MessageAck) -> Result<(), Refusal> {
+    async fn on_ack(&mut self, ack: wire::MessageAck, answered: bool) -> Result<(), Refusal> {
         let Some(core_id) = ack
             .consumer_id
             .as_ref()
@@ -452,6 +452,13 @@ impl Connection {
             .map(transaction_name)
             .transpose()?;
         let session = self.session()?;
+        if transaction.is_none() && !answered {
+            // The client's automatic acks: one per consumed message, and nobody waits.
+            return session
+                .ack_unanswered(core_id, first, last, kind)
+                .await
+                .map_err(|err| Refusal::core(&err));
+        }
         match session
             .ack_range(core_id, first, last, kind, transaction, false)
             .await
