@@ -26,44 +26,12 @@ use crate::record::frame_len;
 use crate::stats::Counters;
 use crate::writer::{AppendRequest, Writer};
 
+#[path = "../tests/expected.rs"]
+mod expected;
+use expected::Model;
+
 /// The segment files of a directory, by name.
 type Files = BTreeMap<String, Vec<u8>>;
-
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Model {
-    spaces: BTreeMap<String, BTreeMap<u64, Bytes>>,
-    meta: BTreeMap<String, Bytes>,
-}
-
-impl Model {
-    fn apply(&mut self, op: &Op) {
-        match op {
-            Op::Put { key, seq, payload } => {
-                self.spaces
-                    .entry(key.clone())
-                    .or_default()
-                    .insert(*seq, payload.clone());
-            }
-            Op::Remove { key, seq } => {
-                if let Some(space) = self.spaces.get_mut(key) {
-                    space.remove(seq);
-                    if space.is_empty() {
-                        self.spaces.remove(key);
-                    }
-                }
-            }
-            Op::PutMeta { key, payload } => {
-                self.meta.insert(key.clone(), payload.clone());
-            }
-            Op::RemoveMeta { key } => {
-                self.meta.remove(key);
-            }
-            Op::DropSpace { key } => {
-                self.spaces.remove(key);
-            }
-        }
-    }
-}
 
 fn config(dir: &Path) -> JournalConfig {
     JournalConfig::new(dir)
@@ -82,6 +50,21 @@ fn read_files(dir: &Path) -> Files {
         }
     }
     files
+}
+
+/// A writer on an empty `dir`, not started: the test drives it step by step.
+fn unstarted_writer(dir: &Path) -> (Writer, Arc<Counters>) {
+    let counters = Arc::new(Counters::default());
+    let (writer, _) =
+        prepare(&config(dir), Arc::clone(&counters), &mut |_, _, _| {}).expect("open");
+    (writer, counters)
+}
+
+/// Writes `ops` as a group of one batch (nobody waits for its answer).
+fn commit_one(writer: &mut Writer, ops: Vec<Op>) {
+    let (done, _answer) = oneshot::channel();
+    let size = frame_len(batch_len(&ops));
+    writer.commit(vec![AppendRequest { ops, size, done }]);
 }
 
 /// Opens a copy of `files` and returns what it recovered.
@@ -161,13 +144,7 @@ fn collect_checked(writer: &mut Writer, dir: &Path, model: &Model) {
 #[test]
 fn every_crash_point_of_commits_deletions_and_compaction_recovers() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let counters = Arc::new(Counters::default());
-    let (mut writer, _) = prepare(
-        &config(dir.path()),
-        Arc::clone(&counters),
-        &mut |_, _, _| {},
-    )
-    .expect("open");
+    let (mut writer, counters) = unstarted_writer(dir.path());
     let mut model = Model::default();
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let mut slow: Vec<u64> = Vec::new();
@@ -222,16 +199,8 @@ fn every_crash_point_of_commits_deletions_and_compaction_recovers() {
 
         let before = model.clone();
         let (start_id, start_len) = writer.active_position();
-        let (done, _answer) = oneshot::channel();
-        let size = frame_len(batch_len(&ops));
-        writer.commit(vec![AppendRequest {
-            ops: ops.clone(),
-            size,
-            done,
-        }]);
-        for op in &ops {
-            model.apply(op);
-        }
+        model.apply_all(&ops);
+        commit_one(&mut writer, ops);
         let files = read_files(dir.path());
         assert_eq!(recover(&files), model, "step {step}: after the commit");
         let (id, len) = writer.active_position();
@@ -281,21 +250,11 @@ fn every_crash_point_of_commits_deletions_and_compaction_recovers() {
 #[test]
 fn a_dead_segment_waits_for_the_segment_whose_records_it_killed() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let counters = Arc::new(Counters::default());
-    let (mut writer, _) = prepare(
-        &config(dir.path()),
-        Arc::clone(&counters),
-        &mut |_, _, _| {},
-    )
-    .expect("open");
+    let (mut writer, _) = unstarted_writer(dir.path());
     let mut model = Model::default();
     let mut commit = |writer: &mut Writer, ops: Vec<Op>| {
-        let (done, _answer) = oneshot::channel();
-        let size = frame_len(batch_len(&ops));
-        for op in &ops {
-            model.apply(op);
-        }
-        writer.commit(vec![AppendRequest { ops, size, done }]);
+        model.apply_all(&ops);
+        commit_one(writer, ops);
         model.clone()
     };
     let put = |key: &str, seq: u64| Op::Put {

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use ferromq_journal::{Journal, JournalConfig, LockMode, Op, Recovered, SyncMode};
 
+#[path = "expected.rs"]
+mod expected;
+pub use expected::Model;
+
 /// Bytes of the close marker `close` appends: length, crc and kind, no payload.
 pub const CLOSE_MARKER_LEN: u64 = 9;
 /// Bytes of the empty batch `open` writes after a close marker: a record holding an op
@@ -97,48 +101,7 @@ pub fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).unwrap().len()
 }
 
-/// What the journal should hold, computed the obvious way.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Model {
-    pub spaces: BTreeMap<String, BTreeMap<u64, Bytes>>,
-    pub meta: BTreeMap<String, Bytes>,
-}
-
 impl Model {
-    pub fn apply(&mut self, op: &Op) {
-        match op {
-            Op::Put { key, seq, payload } => {
-                self.spaces
-                    .entry(key.clone())
-                    .or_default()
-                    .insert(*seq, payload.clone());
-            }
-            Op::Remove { key, seq } => {
-                if let Some(space) = self.spaces.get_mut(key) {
-                    space.remove(seq);
-                    if space.is_empty() {
-                        self.spaces.remove(key);
-                    }
-                }
-            }
-            Op::PutMeta { key, payload } => {
-                self.meta.insert(key.clone(), payload.clone());
-            }
-            Op::RemoveMeta { key } => {
-                self.meta.remove(key);
-            }
-            Op::DropSpace { key } => {
-                self.spaces.remove(key);
-            }
-        }
-    }
-
-    pub fn apply_all<'a>(&mut self, ops: impl IntoIterator<Item = &'a Op>) {
-        for op in ops {
-            self.apply(op);
-        }
-    }
-
     /// What `journal` holds: the spaces `recovered` names, read back in full.
     pub async fn from_journal(journal: &Journal, recovered: &Recovered) -> Self {
         let mut spaces = BTreeMap::new();
