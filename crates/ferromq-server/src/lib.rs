@@ -9,6 +9,7 @@ pub mod config;
 mod listener;
 mod openwire;
 mod outbound;
+mod outgoing;
 mod pending;
 mod stomp;
 

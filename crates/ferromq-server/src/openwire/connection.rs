@@ -11,12 +11,13 @@ use std::time::Duration;
 use bytes::BytesMut;
 use ferromq_core::{ConsumerId, CoreError, Outbound, Session};
 use ferromq_openwire::{self as wire, Codec, Command};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::outgoing::Outgoing;
 use crate::pending::PendingSends;
 
 use super::{convert, OpenWireContext, DELIVERIES_PER_WRITE, MAX_PENDING_SENDS};
@@ -50,9 +51,8 @@ pub(super) struct Connection {
     pub peer: SocketAddr,
     pub codec: Codec,
     reader: OwnedReadHalf,
-    writer: OwnedWriteHalf,
     read_buf: BytesMut,
-    write_buf: BytesMut,
+    out: Outgoing,
     /// Set by ConnectionInfo; most commands need it.
     pub session: Option<Session>,
     pub connection_id: Option<wire::ConnectionId>,
@@ -71,7 +71,6 @@ pub(super) struct Connection {
     /// so silence before then is no sign of death.
     read_checks_from: Instant,
     last_read: Instant,
-    last_write: Instant,
 }
 
 impl std::fmt::Debug for Connection {
@@ -91,19 +90,18 @@ pub(super) async fn handshake(
     if let Err(err) = stream.set_nodelay(true) {
         tracing::debug!(%peer, %err, "cannot set TCP_NODELAY");
     }
-    let (mut reader, mut writer) = stream.into_split();
+    let (mut reader, writer) = stream.into_split();
     let mut codec = Codec::new(context.config.clone());
-    let mut write_buf = BytesMut::with_capacity(4096);
+    let mut out = Outgoing::new(writer, 4096);
     // Both sides send their WireFormatInfo at once; ours goes first so a client that waits
     // for it is not kept waiting.
     if codec
-        .encode(&codec.local_wire_format().into(), &mut write_buf)
+        .encode(&codec.local_wire_format().into(), out.buf())
         .is_err()
-        || writer.write_all(&write_buf).await.is_err()
+        || out.flush().await.is_err()
     {
         return None;
     }
-    write_buf.clear();
     let mut read_buf = BytesMut::with_capacity(8192);
     let peer_format = loop {
         match codec.decode(&mut read_buf) {
@@ -138,12 +136,9 @@ pub(super) async fn handshake(
         broker_name: Some(context.broker_name.clone()),
         ..wire::BrokerInfo::default()
     };
-    if codec.encode(&broker_info.into(), &mut write_buf).is_err()
-        || writer.write_all(&write_buf).await.is_err()
-    {
+    if codec.encode(&broker_info.into(), out.buf()).is_err() || out.flush().await.is_err() {
         return None;
     }
-    write_buf.clear();
     tracing::debug!(%peer, connector = %context.connector, version = negotiated.version, "OpenWire client connected");
     let now = Instant::now();
     Some(Connection {
@@ -151,9 +146,8 @@ pub(super) async fn handshake(
         peer,
         codec,
         reader,
-        writer,
         read_buf,
-        write_buf,
+        out,
         session: None,
         connection_id: None,
         sessions: HashSet::new(),
@@ -169,7 +163,6 @@ pub(super) async fn handshake(
                 u64::try_from(negotiated.max_inactivity_duration_initial_delay).unwrap_or(0),
             ),
         last_read: now,
-        last_write: now,
     })
 }
 
@@ -233,7 +226,7 @@ impl Connection {
     }
 
     async fn finish(mut self) {
-        let _ = self.writer.shutdown().await;
+        self.out.shutdown().await;
         if let Some(session) = self.session.take() {
             session.close().await;
         }
@@ -365,7 +358,7 @@ impl Connection {
             }
         }
         if let Some(interval) = self.keep_alive {
-            if now.duration_since(self.last_write) >= interval && self.write_buf.is_empty() {
+            if self.out.silent_for(interval, now) {
                 self.queue(wire::KeepAliveInfo::default().into());
             }
         }
@@ -381,7 +374,7 @@ impl Connection {
     }
 
     pub(super) fn queue(&mut self, command: Command) {
-        if let Err(err) = self.codec.encode(&command, &mut self.write_buf) {
+        if let Err(err) = self.codec.encode(&command, self.out.buf()) {
             tracing::warn!(peer = %self.peer, %err, "cannot encode an OpenWire command");
         }
     }
@@ -429,13 +422,7 @@ impl Connection {
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {
-        if self.write_buf.is_empty() {
-            return Ok(());
-        }
-        let result = self.writer.write_all(&self.write_buf).await;
-        self.write_buf.clear();
-        self.last_write = Instant::now();
-        result
+        self.out.flush().await
     }
 }
 

@@ -10,12 +10,13 @@ use ferromq_core::{
     AckMode, ConnectRequest, ConsumerId, CoreError, LastDelivered, Outbound, Session,
 };
 use ferromq_stomp::{Codec, Command, Frame, Item, Version};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::outgoing::Outgoing;
 use crate::pending::PendingSends;
 
 use super::{convert, StompContext, DELIVERIES_PER_WRITE, MAX_PENDING_SENDS, OUTBOUND_CAPACITY};
@@ -77,9 +78,8 @@ pub(super) struct Connection {
     pub codec: Codec,
     pub session: Session,
     reader: OwnedReadHalf,
-    writer: OwnedWriteHalf,
     read_buf: BytesMut,
-    write_buf: BytesMut,
+    out: Outgoing,
     pub subscriptions: HashMap<String, Subscription>,
     pub consumers: HashMap<ConsumerId, String>,
     /// Per consumer, the tag of the last delivery taken to be written. Deliveries still
@@ -94,7 +94,6 @@ pub(super) struct Connection {
     /// How long the client may stay silent (0: forever).
     receive_timeout: Duration,
     last_read: Instant,
-    last_write: Instant,
     /// How often heart-beats are checked (set when the loop starts).
     tick: Duration,
 }
@@ -122,7 +121,8 @@ pub(super) async fn handshake(
     peer: SocketAddr,
     context: &Arc<StompContext>,
 ) -> Option<Connection> {
-    let (mut reader, mut writer) = stream.into_split();
+    let (mut reader, writer) = stream.into_split();
+    let mut out = Outgoing::new(writer, 8 * 1024);
     let mut codec = Codec::new(context.limits.clone());
     let mut read_buf = BytesMut::with_capacity(8 * 1024);
     let frame = loop {
@@ -131,7 +131,7 @@ pub(super) async fn handshake(
             Ok(Some(Item::HeartBeat)) => continue,
             Ok(None) => {}
             Err(err) => {
-                reject(&mut writer, &codec, &err.to_string(), None).await;
+                reject(&mut out, &codec, &err.to_string(), None).await;
                 return None;
             }
         }
@@ -145,12 +145,12 @@ pub(super) async fn handshake(
             "expected a CONNECT or STOMP frame first, got {}",
             frame.command.as_str()
         );
-        reject(&mut writer, &codec, &message, frame.get("receipt")).await;
+        reject(&mut out, &codec, &message, frame.get("receipt")).await;
         return None;
     }
     let Some(version) = Version::negotiate(frame.get("accept-version")) else {
         let message = "Supported protocol versions are 1.0,1.1,1.2";
-        reject(&mut writer, &codec, message, None).await;
+        reject(&mut out, &codec, message, None).await;
         return None;
     };
     codec.set_version(version);
@@ -167,7 +167,7 @@ pub(super) async fn handshake(
     let session = match context.broker.connect(request).await {
         Ok(session) => session,
         Err(err) => {
-            reject(&mut writer, &codec, &err.to_string(), None).await;
+            reject(&mut out, &codec, &err.to_string(), None).await;
             return None;
         }
     };
@@ -189,13 +189,11 @@ pub(super) async fn handshake(
     if frame.get("heart-beat").is_none() {
         connected.headers.retain(|(name, _)| name != "heart-beat");
     }
-    let mut write_buf = BytesMut::with_capacity(8 * 1024);
-    codec.encode(&connected, &mut write_buf);
-    if writer.write_all(&write_buf).await.is_err() {
+    codec.encode(&connected, out.buf());
+    if out.flush().await.is_err() {
         session.close().await;
         return None;
     }
-    write_buf.clear();
     tracing::debug!(%peer, connector = %context.connector, version = version.as_str(), conn = session.id(), "STOMP client connected");
     let now = Instant::now();
     Some(Connection {
@@ -203,9 +201,8 @@ pub(super) async fn handshake(
         codec,
         session,
         reader,
-        writer,
         read_buf,
-        write_buf,
+        out,
         subscriptions: HashMap::new(),
         consumers: HashMap::new(),
         last_taken: HashMap::new(),
@@ -214,7 +211,6 @@ pub(super) async fn handshake(
         send_interval: Duration::from_millis(u64::from(client_receive)),
         receive_timeout: Duration::from_millis(u64::from(client_send)) * HEARTBEAT_GRACE,
         last_read: now,
-        last_write: now,
         tick: Duration::ZERO,
     })
 }
@@ -230,12 +226,11 @@ fn parse_heart_beat(header: Option<&str>) -> (u32, u32) {
     )
 }
 
-async fn reject(writer: &mut OwnedWriteHalf, codec: &Codec, message: &str, receipt: Option<&str>) {
-    let mut buf = BytesMut::new();
-    codec.encode(&error_frame(message, receipt), &mut buf);
+async fn reject(out: &mut Outgoing, codec: &Codec, message: &str, receipt: Option<&str>) {
+    codec.encode(&error_frame(message, receipt), out.buf());
     // The peer may already be gone; there is nobody else to tell.
-    let _ = writer.write_all(&buf).await;
-    let _ = writer.shutdown().await;
+    let _ = out.flush().await;
+    out.shutdown().await;
 }
 
 fn error_frame(message: &str, receipt: Option<&str>) -> Frame {
@@ -300,7 +295,7 @@ impl Connection {
     }
 
     async fn finish(mut self) {
-        let _ = self.writer.shutdown().await;
+        self.out.shutdown().await;
         tracing::debug!(peer = %self.peer, conn = self.session.id(), "STOMP connection closed");
         let seen = self.seen_by_consumers();
         self.session.close_after(seen).await;
@@ -445,7 +440,7 @@ impl Connection {
         let ack_header = (client_acks && self.codec.version() == Version::V1_2)
             .then(|| format!("{}:{}", delivery.consumer, delivery.tag));
         let frame = convert::message_frame(delivery, sub_id, ack_header, &self.temp_prefix);
-        self.codec.encode(&frame, &mut self.write_buf);
+        self.codec.encode(&frame, self.out.buf());
         if client_acks {
             subscription
                 .unacked
@@ -488,11 +483,8 @@ impl Connection {
         // Send when the next tick would be too late, so a heart-beat is never later than the
         // negotiated interval (clients allow little slack: stomp.py 1.5x).
         let due = self.send_interval.saturating_sub(self.tick);
-        if !self.send_interval.is_zero()
-            && now.duration_since(self.last_write) >= due
-            && self.write_buf.is_empty()
-        {
-            Codec::encode_heartbeat(&mut self.write_buf);
+        if !self.send_interval.is_zero() && self.out.silent_for(due, now) {
+            Codec::encode_heartbeat(self.out.buf());
         }
         Flow::Continue
     }
@@ -510,7 +502,7 @@ impl Connection {
     }
 
     pub(super) fn queue_frame(&mut self, frame: &Frame) {
-        self.codec.encode(frame, &mut self.write_buf);
+        self.codec.encode(frame, self.out.buf());
     }
 
     pub(super) fn queue_receipt(&mut self, receipt: &str) {
@@ -525,12 +517,6 @@ impl Connection {
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {
-        if self.write_buf.is_empty() {
-            return Ok(());
-        }
-        let result = self.writer.write_all(&self.write_buf).await;
-        self.write_buf.clear();
-        self.last_write = Instant::now();
-        result
+        self.out.flush().await
     }
 }
