@@ -204,9 +204,14 @@ impl Journal {
         rx.await.unwrap_or(Ok(()))
     }
 
-    /// The writer's counters; cheap (a few atomic loads).
+    /// The writer's counters; cheap (a few dozen atomic loads).
     pub fn stats(&self) -> JournalStats {
         self.shared.counters.snapshot()
+    }
+
+    /// [`JournalStats::live_bytes`] alone, for a check made on every send (one atomic load).
+    pub fn live_bytes(&self) -> u64 {
+        self.shared.counters.live_bytes.load(Ordering::Relaxed)
     }
 
     /// The configuration the journal was opened with.

@@ -20,6 +20,8 @@ async fn dead_segments_are_deleted_and_disk_usage_shrinks() {
         commit(&journal, vec![put("queue://orders", seq, &payload)]).await;
     }
     let full = journal.stats();
+    assert!(full.live_bytes > 0, "{full:?}");
+    assert_eq!(journal.live_bytes(), full.live_bytes);
     assert!(full.segments > 10, "{full:?}");
     assert_eq!(
         u64::try_from(segment_files(dir.path()).len()).unwrap(),
@@ -35,6 +37,7 @@ async fn dead_segments_are_deleted_and_disk_usage_shrinks() {
         commit(&journal, ops).await;
     }
     assert_eq!(journal.stats().live_bytes, 0);
+    assert_eq!(journal.live_bytes(), 0);
     // Dead segments are deleted right after the group commit that killed them is
     // acknowledged; close waits for that work, and the counters stay readable.
     journal.close().await.unwrap();

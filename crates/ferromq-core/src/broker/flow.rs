@@ -37,7 +37,7 @@ impl State {
         }
         if message.persistent {
             if let Some(journal) = &self.journal {
-                let stored = journal.stats().live_bytes;
+                let stored = journal.live_bytes();
                 if stored > 0 && stored.saturating_add(size as u64) > self.config.store_limit {
                     return Some("the message store limit".to_owned());
                 }
