@@ -1,7 +1,7 @@
 //! What each client command does once the wire formats are agreed.
 
 use ferromq_core::{
-    AckKind, AckMode, ConnectRequest, ConsumerSpec, CoreError, LastDelivered, Selector,
+    AckKind, AckMode, ConnectRequest, ConsumerId, ConsumerSpec, CoreError, LastDelivered, Selector,
 };
 use ferromq_openwire::{self as wire, Command};
 
@@ -105,6 +105,11 @@ impl Connection {
             }
         }
         Flow::Continue
+    }
+
+    /// The core's id for a consumer the client names, if it is still open here.
+    fn core_consumer(&self, wire_id: Option<&wire::ConsumerId>) -> Option<ConsumerId> {
+        wire_id.and_then(|id| self.consumers.get(id)).copied()
     }
 
     fn session(&self) -> Result<&ferromq_core::Session, Refusal> {
@@ -420,12 +425,7 @@ impl Connection {
     }
 
     async fn on_ack(&mut self, ack: wire::MessageAck, answered: bool) -> Result<(), Refusal> {
-        let Some(core_id) = ack
-            .consumer_id
-            .as_ref()
-            .and_then(|id| self.consumers.get(id))
-            .copied()
-        else {
+        let Some(core_id) = self.core_consumer(ack.consumer_id.as_ref()) else {
             // Acks of browsers and of consumers closed meanwhile have nothing to settle.
             return Ok(());
         };
@@ -470,12 +470,7 @@ impl Connection {
     }
 
     async fn on_pull(&mut self, pull: &wire::MessagePull) -> Result<(), Refusal> {
-        let Some(core_id) = pull
-            .consumer_id
-            .as_ref()
-            .and_then(|id| self.consumers.get(id))
-            .copied()
-        else {
+        let Some(core_id) = self.core_consumer(pull.consumer_id.as_ref()) else {
             return Ok(());
         };
         // -1: now or never (receiveNoWait); 0: wait for ever (receive()); > 0: wait that long.
@@ -538,12 +533,7 @@ impl Connection {
         &mut self,
         control: &wire::ConsumerControl,
     ) -> Result<(), Refusal> {
-        let Some(core_id) = control
-            .consumer_id
-            .as_ref()
-            .and_then(|id| self.consumers.get(id))
-            .copied()
-        else {
+        let Some(core_id) = self.core_consumer(control.consumer_id.as_ref()) else {
             return Ok(());
         };
         let prefetch = u32::try_from(control.prefetch).unwrap_or(0);
