@@ -76,6 +76,25 @@ pub(crate) enum Request {
     Close(Reply),
 }
 
+/// The batches gathered for one group commit.
+#[derive(Debug, Default)]
+struct Group {
+    appends: Vec<AppendRequest>,
+    bytes: u64,
+}
+
+impl Group {
+    fn add(&mut self, append: AppendRequest) {
+        self.bytes = self.bytes.saturating_add(append.size);
+        self.appends.push(append);
+    }
+
+    /// Whether the group has begun and is still under the byte cap.
+    fn takes_more(&self, max_bytes: u64) -> bool {
+        !self.appends.is_empty() && self.bytes < max_bytes
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Writer {
     index: Index,
@@ -144,32 +163,28 @@ impl Writer {
                     None => break,
                 }
             };
-            let mut appends = Vec::new();
+            let mut group = Group::default();
             // A read or a close ends the group: requests are served in the order they came,
             // so a read sees every batch appended before it.
             let mut after = None;
             match first {
-                Some(Request::Append(append)) => appends.push(append),
+                Some(Request::Append(append)) => group.add(append),
                 Some(other) => after = Some(other),
                 None => {}
             }
             // Group commit: take whatever else is already queued, up to the byte cap.
-            let mut bytes = appends.first().map_or(0, |a| a.size);
-            while !appends.is_empty() && after.is_none() && bytes < self.max_batch_bytes {
+            while group.takes_more(self.max_batch_bytes) && after.is_none() {
                 match rx.try_recv() {
-                    Ok(Request::Append(append)) => {
-                        bytes = bytes.saturating_add(append.size);
-                        appends.push(append);
-                    }
+                    Ok(Request::Append(append)) => group.add(append),
                     Ok(other) => after = Some(other),
                     Err(_) => break,
                 }
             }
-            if !appends.is_empty() && after.is_none() && bytes < self.max_batch_bytes {
-                after = self.await_stragglers(&mut rx, &mut appends, bytes);
+            if group.takes_more(self.max_batch_bytes) && after.is_none() {
+                after = self.await_stragglers(&mut rx, &mut group);
             }
-            if !appends.is_empty() {
-                self.commit(appends);
+            if !group.appends.is_empty() {
+                self.commit(group.appends);
             }
             match after {
                 Some(Request::Close(done)) => {
@@ -193,11 +208,10 @@ impl Writer {
     fn await_stragglers(
         &mut self,
         rx: &mut mpsc::Receiver<Request>,
-        appends: &mut Vec<AppendRequest>,
-        mut bytes: u64,
+        group: &mut Group,
     ) -> Option<Request> {
         let target = self.pacer.target();
-        if self.sync != SyncMode::Always || target < 2 || appends.len() >= target {
+        if self.sync != SyncMode::Always || target < 2 || group.appends.len() >= target {
             return None;
         }
         Counters::add(&self.counters.group_holds, 1);
@@ -205,9 +219,8 @@ impl Writer {
         loop {
             match rx.try_recv() {
                 Ok(Request::Append(append)) => {
-                    bytes = bytes.saturating_add(append.size);
-                    appends.push(append);
-                    if appends.len() >= target || bytes >= self.max_batch_bytes {
+                    group.add(append);
+                    if group.appends.len() >= target || !group.takes_more(self.max_batch_bytes) {
                         return None;
                     }
                 }
