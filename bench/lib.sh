@@ -46,6 +46,20 @@ wait_until() {
   echo $(( $(now_ms) - started ))
 }
 
+# log_field LINE NAME: the value of NAME=value (or NAME="value") in a tracing log line.
+log_field() { sed -n "s/.* $2=\"\{0,1\}\([0-9.]*\).*/\1/p" <<<"$1"; }
+
+# journal_summary: FerroMQ's group-commit figures over the whole run (its persistent messages
+# are workload b's), from the "journal closed" line the broker logs at SIGTERM.
+journal_summary() {
+  local line
+  line=$(grep -h 'journal closed' "$out/ferromq-broker.log" 2>/dev/null | tail -n 1 || true)
+  [[ -n $line ]] || return 0
+  echo "FerroMQ journal over the run: $(log_field "$line" batches) batches (about one per persistent send)," \
+    "$(log_field "$line" fsyncs) fsyncs, $(log_field "$line" batches_per_fsync) messages per fsync," \
+    "fsync mean $(log_field "$line" fsync_mean_us) µs, p99 <= $(log_field "$line" fsync_p99_le_s) s"
+}
+
 stop_broker() {
   local pid=$broker_pid
   broker_pid=

@@ -162,6 +162,7 @@ printf '%-58s %14s %14s\n' "start to accepting OpenWire (ms)" "$(cell "${start_m
 printf '%-58s %14s %14s\n' "idle RSS after start (MiB)" "$(cell "${idle_rss[activemq]:-}")" "$(cell "${idle_rss[ferromq]:-}")"
 printf '%-58s %14s %14s\n' "peak RSS over the run (MiB)" "$(cell "${peak_rss[activemq]:-}")" "$(cell "${peak_rss[ferromq]:-}")"
 echo
+journal_summary
 if [[ -f $out/ferromq-broker.log ]] && grep -qE ' (WARN|ERROR) ' "$out/ferromq-broker.log"; then
   echo "FerroMQ logged warnings or errors (first 10):"
   grep -E ' (WARN|ERROR) ' "$out/ferromq-broker.log" | head -n 10

@@ -91,6 +91,7 @@ printf '%-62s %14s %14s\n' "start to accepting STOMP (ms)" "$(cell "${start_ms[a
 printf '%-62s %14s %14s\n' "idle RSS after start (MiB)" "$(cell "${idle_rss[activemq]:-}")" "$(cell "${idle_rss[ferromq]:-}")"
 printf '%-62s %14s %14s\n' "peak RSS over the run (MiB)" "$(cell "${peak_rss[activemq]:-}")" "$(cell "${peak_rss[ferromq]:-}")"
 echo
+journal_summary
 echo "JSON results and logs: $out"
 if (( failures > 0 )); then
   echo "$failures step(s) failed; the table shows '-' for them" >&2
