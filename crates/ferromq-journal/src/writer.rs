@@ -229,7 +229,7 @@ impl Writer {
                 Err(TryRecvError::Empty) => {
                     if Instant::now() >= deadline {
                         Counters::add(&self.counters.group_holds_missed, 1);
-                        self.pacer.gave_up();
+                        self.pacer.gave_up(group.appends.len());
                         return None;
                     }
                     std::thread::sleep(pacing::POLL);

@@ -12,10 +12,14 @@
 //!
 //! The wait only happens where it pays: after groups of two batches or more (one producer
 //! alone never waits, its latency stays one fsync), only in `SyncMode::Always`, never longer
-//! than twice the recent mean fsync (capped at 1 ms), and a wait that ends short forgets the
-//! recent group sizes, so a producer that went away costs one wait, not one per group. Since
-//! cohorts hide how many producers there are, every 16th group waits for one batch more than
-//! recent groups held; a miss costs one wait.
+//! than twice the recent mean fsync (capped at 1 ms), and a wait that ends short of the recent
+//! group sizes forgets them, so a producer that went away costs one wait, not one per group.
+//!
+//! Since cohorts hide how many producers there are, a group now and then waits for one batch
+//! more than recent groups held (a probe). With a steady set of producers every probe misses
+//! and costs a full wait, so a probe that misses only its extra batch keeps what was learnt
+//! and the next probe comes twice as late (every 16th group at first, every 256th at most);
+//! a group larger than recent ones starts over at every 16th.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -25,6 +29,8 @@ const HISTORY: usize = 8;
 /// Every this many groups, a group waits for one batch more than recent groups held, so the
 /// target can grow to the number of producers (cohorts never show it by themselves).
 const PROBE_EVERY: u64 = 16;
+/// How far probing backs off while probes find nobody new.
+const MAX_PROBE_EVERY: u64 = 256;
 /// The longest a group is held open, whatever the disk's fsync time.
 const MAX_LINGER: Duration = Duration::from_millis(1);
 /// The shortest hold worth a sleep.
@@ -32,20 +38,37 @@ const MIN_LINGER: Duration = Duration::from_micros(100);
 /// How often the queue is looked at while holding a group.
 pub(crate) const POLL: Duration = Duration::from_micros(50);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Pacer {
     recent: VecDeque<usize>,
     groups: u64,
+    /// A probe every this many groups (see the module's notes).
+    probe_every: u64,
     /// Exponentially weighted mean fsync time, in nanoseconds.
     fsync_nanos: u64,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Pacer {
+            recent: VecDeque::with_capacity(HISTORY),
+            groups: 0,
+            probe_every: PROBE_EVERY,
+            fsync_nanos: 0,
+        }
+    }
 }
 
 impl Pacer {
     /// How many batches a group should wait for; below 2 it does not wait.
     pub(crate) fn target(&self) -> usize {
-        let largest = self.recent.iter().copied().max().unwrap_or(0);
-        let probe = largest >= 2 && self.groups.is_multiple_of(PROBE_EVERY);
+        let largest = self.largest();
+        let probe = largest >= 2 && self.groups.is_multiple_of(self.probe_every);
         largest + usize::from(probe)
+    }
+
+    fn largest(&self) -> usize {
+        self.recent.iter().copied().max().unwrap_or(0)
     }
 
     /// How long a group may be held open: about a round trip of the producers just answered,
@@ -56,6 +79,11 @@ impl Pacer {
 
     /// A group of `batches` was committed.
     pub(crate) fn committed(&mut self, batches: usize) {
+        let largest = self.largest();
+        if largest >= 2 && batches > largest {
+            // A probe (or a burst) found more producers than recent groups showed.
+            self.probe_every = PROBE_EVERY;
+        }
         self.groups += 1;
         if self.recent.len() == HISTORY {
             self.recent.pop_front();
@@ -74,9 +102,16 @@ impl Pacer {
         };
     }
 
-    /// A hold ended without reaching the target: fewer producers than before.
-    pub(crate) fn gave_up(&mut self) {
-        self.recent.clear();
+    /// A hold ended without reaching the target, having gathered `batches`.
+    pub(crate) fn gave_up(&mut self, batches: usize) {
+        if batches >= self.largest() {
+            // Only a probe's extra batch is missing: the producers are the same as before.
+            self.probe_every = (self.probe_every * 2).min(MAX_PROBE_EVERY);
+        } else {
+            // Fewer producers than before.
+            self.recent.clear();
+            self.probe_every = PROBE_EVERY;
+        }
     }
 }
 
@@ -102,7 +137,8 @@ mod tests {
         assert_eq!(pacer.target(), 6, "probing for one more producer");
         pacer.committed(5);
         assert_eq!(pacer.target(), 5);
-        pacer.gave_up();
+        // A hold that gathered fewer than recent groups: a producer went away.
+        pacer.gave_up(3);
         assert!(pacer.target() < 2);
         for _ in 0..HISTORY {
             pacer.committed(1);
@@ -112,6 +148,43 @@ mod tests {
             pacer.committed(4);
         }
         assert_eq!(pacer.target(), 4, "the newest groups count");
+    }
+
+    /// The target of the next group, and whether it is a probe.
+    fn next(pacer: &Pacer, steady: usize) -> bool {
+        let target = pacer.target();
+        assert!(target == steady || target == steady + 1, "target {target}");
+        target == steady + 1
+    }
+
+    #[test]
+    fn probes_that_find_nobody_new_keep_the_target_and_come_less_often() {
+        let mut pacer = Pacer::default();
+        for _ in 0..HISTORY {
+            pacer.committed(8);
+        }
+        // Eight steady producers: each probe gathers eight and gives up.
+        let mut probes_at = Vec::new();
+        for _ in 0..2000 {
+            if next(&pacer, 8) {
+                probes_at.push(pacer.groups);
+                pacer.gave_up(8);
+            }
+            assert!(pacer.target() >= 8, "the groups still wait for all eight");
+            pacer.committed(8);
+        }
+        let gaps: Vec<u64> = probes_at.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.windows(2).all(|w| w[1] >= w[0]), "{gaps:?}");
+        assert_eq!(gaps.last().copied(), Some(MAX_PROBE_EVERY), "{gaps:?}");
+        assert!(probes_at.len() < 16, "{probes_at:?}");
+
+        // A ninth producer shows up in a probe: probing starts over.
+        while !next(&pacer, 8) {
+            pacer.committed(8);
+        }
+        pacer.committed(9);
+        assert_eq!(pacer.probe_every, PROBE_EVERY);
+        assert!(pacer.target() >= 9);
     }
 
     #[test]
