@@ -429,8 +429,8 @@ impl Session {
 
     /// Like [`Session::ack_range`] outside a transaction, for a client that waits for no
     /// answer: the core settles the ack without replying, which spares the connection a
-    /// round trip to the core per ack. An ack the core cannot match (the consumer or the
-    /// delivery is gone) is logged and ignored, as an answered one would be by such clients.
+    /// round trip to the core per ack. An ack the core cannot match (its consumer or its
+    /// delivery is gone, as after a failover) is logged at debug level and otherwise ignored.
     ///
     /// # Errors
     /// The core has stopped.
