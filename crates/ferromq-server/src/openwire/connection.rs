@@ -170,7 +170,7 @@ impl Connection {
     pub async fn run(mut self, stop: CancellationToken) {
         // The client may have sent its first commands in the same packet as its
         // WireFormatInfo; they must not wait for the next read.
-        if self.handle_buffered().await == Flow::Close || self.flush().await.is_err() {
+        if self.handle_buffered().await == Flow::Close || self.out.flush().await.is_err() {
             self.finish().await;
             return;
         }
@@ -217,7 +217,7 @@ impl Connection {
                     Flow::Close
                 }
             };
-            let flushed = self.flush().await;
+            let flushed = self.out.flush().await;
             if flow == Flow::Close || flushed.is_err() {
                 break;
             }
@@ -292,7 +292,7 @@ impl Connection {
                 next = self.session.as_mut().and_then(Session::try_next_outbound);
             }
         }
-        if self.flush().await.is_err() {
+        if self.out.flush().await.is_err() {
             return Flow::Close;
         }
         match &self.session {
@@ -419,10 +419,6 @@ impl Connection {
             ..wire::ConnectionError::default()
         };
         self.queue(error.into());
-    }
-
-    async fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush().await
     }
 }
 

@@ -247,7 +247,7 @@ impl Connection {
     /// The event loop.
     pub async fn run(mut self, stop: CancellationToken) {
         // Frames that came in the same packet as CONNECT must not wait for the next read.
-        if self.handle_buffered().await == Flow::Close || self.flush().await.is_err() {
+        if self.handle_buffered().await == Flow::Close || self.out.flush().await.is_err() {
             self.finish().await;
             return;
         }
@@ -286,7 +286,7 @@ impl Connection {
                     Flow::Close
                 }
             };
-            let flushed = self.flush().await;
+            let flushed = self.out.flush().await;
             if flow == Flow::Close || flushed.is_err() {
                 break;
             }
@@ -415,7 +415,7 @@ impl Connection {
                 next = self.session.try_next_outbound();
             }
         }
-        if self.flush().await.is_err() {
+        if self.out.flush().await.is_err() {
             return Flow::Close;
         }
         for (consumer, tag) in auto_acks {
@@ -514,9 +514,5 @@ impl Connection {
         tracing::debug!(peer = %self.peer, message = %failure.message, "sending ERROR frame");
         let frame = error_frame(&failure.message, failure.receipt.as_deref());
         self.queue_frame(&frame);
-    }
-
-    async fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush().await
     }
 }
