@@ -150,7 +150,8 @@ mod tests {
         assert_eq!(pacer.target(), 4, "the newest groups count");
     }
 
-    /// The target of the next group, and whether it is a probe.
+    /// Whether the next group is a probe, checking that its target is the steady size or
+    /// one more.
     fn next(pacer: &Pacer, steady: usize) -> bool {
         let target = pacer.target();
         assert!(target == steady || target == steady + 1, "target {target}");
