@@ -84,3 +84,24 @@ async fn unknown_transactions_and_acks_are_refused() {
         Err(CoreError::TransactionExists(_))
     ));
 }
+
+#[tokio::test]
+async fn a_connection_cannot_ack_another_connections_consumer() {
+    let handle = core(CoreConfig::default());
+    let mut owner = session(&handle, None).await;
+    let stranger = session(&handle, None).await;
+    let consumer = subscribe(&owner, spec(queue("mine"), AckMode::Individual)).await;
+    send(&owner, text(queue("mine"), "m")).await;
+    let delivery = deliver(&mut owner).await;
+    assert!(matches!(
+        stranger
+            .ack(consumer, delivery.tag, AckKind::Individual, None, false)
+            .await,
+        Err(CoreError::UnknownConsumer(id)) if id == consumer
+    ));
+    let held = handle.browse(queue("mine"), 10).await.unwrap();
+    assert!(
+        held.len() == 1 && held[0].in_flight,
+        "the message is still out with its consumer"
+    );
+}

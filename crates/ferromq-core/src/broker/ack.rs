@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ferromq_journal::Op;
 
+use super::consumer::owned_consumer;
 use super::queue::{Entry, SpaceRole};
 use super::state::State;
 use super::transaction::TransactionAck;
@@ -24,10 +25,7 @@ impl State {
         kind: AckKind,
         transaction: Option<String>,
     ) -> Result<(), CoreError> {
-        let consumer = self
-            .consumers
-            .get_mut(&consumer_id)
-            .filter(|c| c.conn == conn)
+        let consumer = owned_consumer(&mut self.consumers, conn, consumer_id)
             .ok_or(CoreError::UnknownConsumer(consumer_id))?;
         if consumer
             .in_flight

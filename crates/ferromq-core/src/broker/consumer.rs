@@ -1,9 +1,9 @@
 //! A consumer (subscription) and the messages it holds unacknowledged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::queue::Entry;
-use super::ConnectionId;
+use super::{ConnectionId, ConsumerId};
 use crate::destination::Destination;
 use crate::Selector;
 
@@ -35,6 +35,19 @@ pub(crate) struct Consumer {
     pub released: usize,
     /// Deliveries a prefetch-0 consumer has asked for and not yet received.
     pub pull_credit: u32,
+}
+
+/// Consumer `id` if connection `conn` owns it: a connection acts only on its own consumers,
+/// whatever ids its client sends. (A function of the map, not of the core's state, so the
+/// caller may still use the state's other fields while holding the consumer.)
+pub(crate) fn owned_consumer(
+    consumers: &mut HashMap<ConsumerId, Consumer>,
+    conn: ConnectionId,
+    id: ConsumerId,
+) -> Option<&mut Consumer> {
+    consumers
+        .get_mut(&id)
+        .filter(|consumer| consumer.conn == conn)
 }
 
 impl Consumer {

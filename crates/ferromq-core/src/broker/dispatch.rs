@@ -8,7 +8,7 @@ use std::ops::Bound;
 use ferromq_selector::Selector;
 use tokio::sync::mpsc::error::TrySendError;
 
-use super::consumer::InFlight;
+use super::consumer::{owned_consumer, InFlight};
 use super::queue::{EntryKey, SpaceRole};
 use super::state::State;
 use super::{ConnectionId, ConsumerId, Delivery, Outbound};
@@ -168,11 +168,7 @@ impl State {
     /// A prefetch-0 consumer asks for one message. Without `wait`, an empty answer goes out at
     /// once when nothing could be dispatched now.
     pub fn pull(&mut self, conn: ConnectionId, consumer_id: ConsumerId, wait: bool) {
-        let Some(consumer) = self
-            .consumers
-            .get_mut(&consumer_id)
-            .filter(|c| c.conn == conn)
-        else {
+        let Some(consumer) = owned_consumer(&mut self.consumers, conn, consumer_id) else {
             return;
         };
         consumer.pull_credit = 1;
@@ -187,11 +183,7 @@ impl State {
 
     /// Ends an unanswered pull with `Outbound::PullEmpty`; a pull already answered is left be.
     pub fn cancel_pull(&mut self, conn: ConnectionId, consumer_id: ConsumerId) {
-        let Some(consumer) = self
-            .consumers
-            .get_mut(&consumer_id)
-            .filter(|c| c.conn == conn)
-        else {
+        let Some(consumer) = owned_consumer(&mut self.consumers, conn, consumer_id) else {
             return;
         };
         if consumer.pull_credit == 0 {

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::{interval, MissedTickBehavior};
 
-use super::consumer::Consumer;
+use super::consumer::{owned_consumer, Consumer};
 use super::flow::ParkedSend;
 use super::paging::{PageIn, RecoveredFlags};
 use super::queue::Space;
@@ -256,7 +256,7 @@ impl State {
                 consumer,
                 prefetch,
             } => {
-                if let Some(found) = self.consumers.get_mut(&consumer).filter(|c| c.conn == conn) {
+                if let Some(found) = owned_consumer(&mut self.consumers, conn, consumer) {
                     found.prefetch = prefetch;
                     let spaces = found.spaces.clone();
                     self.dirty.extend(spaces);
