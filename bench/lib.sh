@@ -1,5 +1,6 @@
-# Shared by the side-by-side benchmark scripts (sourced, not run): small helpers, and the
-# start → measure → run workloads → stop sequence for each broker. A script sets `root`, `out`,
+# Shared by the benchmark scripts (sourced, not run): small helpers (restart-1m.sh uses only
+# these and build_ferromq), and for the side-by-side scripts the start → measure → run
+# workloads → stop sequence for each broker. Such a script sets `root`, `out`,
 # `bin` and `scratch`, defines `run_workloads BROKER PORT`, and calls `bench_activemq` and
 # `bench_ferromq`; results land in the `start_ms`, `idle_rss` and `peak_rss` arrays and
 # `failures`.

@@ -21,18 +21,9 @@ sync=${RESTART_SYNC:-always}
 out=${BENCH_OUT:-$root/target/bench-results/restart-$(date +%Y%m%d-%H%M%S)}
 queue=queue://restart
 
-die() { echo "error: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
-now_ms() { date +%s%3N; }
-
-if [[ -n ${FERROMQ_BIN:-} ]]; then
-  bin=$FERROMQ_BIN
-else
-  log "building ferromq (release)"
-  (cd "$root" && cargo build --release -p ferromq)
-  bin=${CARGO_TARGET_DIR:-$root/target}/release/ferromq
-fi
-[[ -x $bin ]] || die "no ferromq binary at $bin"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+build_ferromq
 
 mkdir -p "$out"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/ferromq-restart.XXXXXX")
@@ -40,7 +31,6 @@ data=$scratch/data
 store=$data/store
 runtime=$data/ferromq.runtime.toml
 broker_log=$out/broker.log
-broker_pid=
 
 cleanup() {
   if [[ -n $broker_pid ]]; then kill -KILL "$broker_pid" 2>/dev/null || true; fi
@@ -69,7 +59,7 @@ uri = "stomp://127.0.0.1:0"
 EOF
 
 # start_broker LABEL: starts the broker, waits for a runtime file naming its pid, and sets
-# `port` and `start_ms` (launch to runtime file, polled every 5 ms).
+# `port` and `ready_ms` (launch to runtime file, polled every 5 ms).
 start_broker() {
   local label=$1 t0 deadline
   echo "===== $label =====" >>"$broker_log"
@@ -83,12 +73,14 @@ start_broker() {
     (( $(now_ms) < deadline )) || die "broker not ready after 120 s ($label)"
     sleep 0.005
   done
-  start_ms=$(( $(now_ms) - t0 ))
+  ready_ms=$(( $(now_ms) - t0 ))
   port=$(sed -n 's/^stomp *= *"[^"]*:\([0-9]*\)".*/\1/p' "$runtime" | head -1)
   [[ -n $port ]] || die "no stomp port in $runtime"
 }
 
-stop_broker() { # SIGTERM and wait (graceful: drains, closes the journal)
+# SIGTERM and wait, never SIGKILL (lib.sh's stop_broker kills after 20 s): the next start
+# measures recovery after a clean close, so a close that does not finish is an error here.
+stop_gracefully() {
   local pid=$broker_pid
   broker_pid=
   kill -TERM "$pid"
@@ -123,7 +115,7 @@ declare -a summary
 note() { summary+=("$(printf '%-44s %s' "$1" "$2")"); log "$1: $2"; }
 
 start_broker "empty start"
-note "start, empty store (ms)" "$start_ms"
+note "start, empty store (ms)" "$ready_ms"
 
 log "filling $queue with $count persistent messages of $size B (receipt window 64)"
 t0=$(now_ms)
@@ -133,19 +125,19 @@ t0=$(now_ms)
 fill_ms=$(( $(now_ms) - t0 ))
 note "fill rate (msg/s)" "$(( count * 1000 / (fill_ms > 0 ? fill_ms : 1) ))"
 note "RSS with the backlog" "$(rss)"
-stop_broker
+stop_gracefully
 note "store after fill and SIGTERM" "$(disk)"
 grep -a 'journal closed' "$broker_log" | tail -1 | sed 's/^.*journal closed/journal closed:/' >"$out/fill-stats.txt" || true
 [[ -s $out/fill-stats.txt ]] && note "journal stats of the fill" "$(cat "$out/fill-stats.txt")"
 
 start_broker "restart after SIGTERM"
-note "restart after SIGTERM: start to ready (ms)" "$start_ms"
+note "restart after SIGTERM: start to ready (ms)" "$ready_ms"
 note "  journal recovery" "$(recovery_line)"
 note "  RSS after restart" "$(rss)"
 kill_broker
 
 start_broker "restart after kill -9"
-note "restart after kill -9: start to ready (ms)" "$start_ms"
+note "restart after kill -9: start to ready (ms)" "$ready_ms"
 note "  journal recovery" "$(recovery_line)"
 
 log "draining $queue"
@@ -158,11 +150,11 @@ note "drain rate (msg/s)" "$(( count * 1000 / (drain_ms > 0 ? drain_ms : 1) ))"
 # background: give the writer a moment before looking.
 sleep 2
 note "store after draining (broker running)" "$(disk)"
-stop_broker
+stop_gracefully
 note "store after draining and SIGTERM" "$(disk)"
 start_broker "restart with an empty queue"
-note "restart after draining: start to ready (ms)" "$start_ms"
-stop_broker
+note "restart after draining: start to ready (ms)" "$ready_ms"
+stop_gracefully
 
 {
   echo "restart-1m: $count x $size B persistent messages, store.sync = $sync, $(nproc) cores"
