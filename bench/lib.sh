@@ -14,6 +14,11 @@ json_field() { grep -o "\"$2\":[^,}]*" "$1" 2>/dev/null | head -1 | cut -d: -f2 
 ratio() { awk -v a="$1" -v f="$2" 'BEGIN { if (a > 0 && f > 0) printf "%.2f", f / a; else print "-" }'; }
 cell() { [[ -n $1 ]] && echo "$1" || echo "-"; }
 whole() { [[ -n $1 ]] && awk -v x="$1" 'BEGIN { printf "%.0f", x }'; return 0; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# CPU time (user + system, ms) a process has used so far; fields 14 and 15 of /proc/PID/stat,
+# counted after the command name in parentheses.
+cpu_ms() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk -v hz="$clk_tck" '{ printf "%d", ($12 + $13) * 1000 / hz }'; }
 result() { # result BROKER NAME FIELD: a field of a completed run, empty otherwise
   [[ $(json_field "$out/$1-$2.json" completed) == true ]] && json_field "$out/$1-$2.json" "$3"
   return 0

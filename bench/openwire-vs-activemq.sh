@@ -44,12 +44,6 @@ for spec in "${all_workloads[@]}"; do
   [[ " $selected " == *" ${spec%%|*} "* ]] && workloads+=("$spec")
 done
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-# CPU time (user + system, ms) a process has used so far; fields 14 and 15 of /proc/PID/stat,
-# counted after the command name in parentheses.
-cpu_ms() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk -v hz="$clk_tck" '{ printf "%d", ($12 + $13) * 1000 / hz }'; }
-
 (( ${#workloads[@]} > 0 )) || die "BENCH_WORKLOADS='$selected' selects no workload (known: a b)"
 command -v java >/dev/null || die "java is not on PATH (needs a Java 17 runtime)"
 command -v javac >/dev/null || die "javac is not on PATH (apt-get install openjdk-17-jdk-headless)"

@@ -49,20 +49,28 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# run_workloads BROKER PORT: one JSON result per workload in $out/BROKER-NAME.json.
+declare -A broker_cpu tool_cpu
+# run_workloads BROKER PORT: one JSON result per workload in $out/BROKER-NAME.json, and the CPU
+# time the broker and the load tool used for it (bash's `time` counts the tool, a grandchild
+# waited for by `timeout`).
 run_workloads() {
-  local broker=$1 port=$2 spec name desc flags
+  local broker=$1 port=$2 spec name desc flags cpu0 cpu1 TIMEFORMAT='%3U %3S'
   for spec in "${workloads[@]}"; do
     IFS='|' read -r name desc flags <<<"$spec"
     log "$broker: workload $name ($desc)"
+    cpu0=$(cpu_ms "$broker_pid")
     # shellcheck disable=SC2086 # flags are deliberately split into words
-    if ! timeout "$hard_timeout" "$bin" bench --url "stomp://127.0.0.1:$port" \
+    if ! { time timeout "$hard_timeout" "$bin" bench --url "stomp://127.0.0.1:$port" \
         --destination "queue://ferromq.bench.$name" --label "$name" --timeout "$bench_timeout" \
-        --json --progress-every 5 $flags >"$out/$broker-$name.json" 2>"$out/$broker-$name.log"; then
+        --json --progress-every 5 $flags >"$out/$broker-$name.json" 2>"$out/$broker-$name.log"; } \
+        2>"$scratch/time"; then
       echo "warning: $broker workload $name failed; see $out/$broker-$name.log" >&2
       tail -n 3 "$out/$broker-$name.log" >&2 || true
       failures=$((failures + 1))
     fi
+    cpu1=$(cpu_ms "$broker_pid")
+    [[ -n $cpu0 && -n $cpu1 ]] && broker_cpu[$broker-$name]=$((cpu1 - cpu0))
+    tool_cpu[$broker-$name]=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$scratch/time")
   done
 }
 
@@ -86,6 +94,13 @@ for spec in "${workloads[@]}"; do
   IFS='|' read -r name _ _ <<<"$spec"
   printf '%-62s %14s %14s\n' "$name: end-to-end latency p99 (ms)" \
     "$(cell "$(p99_ms activemq "$name")")" "$(cell "$(p99_ms ferromq "$name")")"
+done
+for spec in "${workloads[@]}"; do
+  IFS='|' read -r name _ _ <<<"$spec"
+  printf '%-62s %14s %14s\n' "$name: broker CPU time, whole workload (ms)" \
+    "$(cell "${broker_cpu[activemq-$name]:-}")" "$(cell "${broker_cpu[ferromq-$name]:-}")"
+  printf '%-62s %14s %14s\n' "$name: load tool CPU time (ms)" \
+    "$(cell "${tool_cpu[activemq-$name]:-}")" "$(cell "${tool_cpu[ferromq-$name]:-}")"
 done
 printf '%-62s %14s %14s\n' "start to accepting STOMP (ms)" "$(cell "${start_ms[activemq]:-}")" "$(cell "${start_ms[ferromq]:-}")"
 printf '%-62s %14s %14s\n' "idle RSS after start (MiB)" "$(cell "${idle_rss[activemq]:-}")" "$(cell "${idle_rss[ferromq]:-}")"
