@@ -70,7 +70,7 @@ run_workloads() {
     fi
     cpu1=$(cpu_ms "$broker_pid")
     [[ -n $cpu0 && -n $cpu1 ]] && broker_cpu[$broker-$name]=$((cpu1 - cpu0))
-    tool_cpu[$broker-$name]=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$scratch/time")
+    tool_cpu[$broker-$name]=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$scratch/time" 2>/dev/null || true)
   done
 }
 
