@@ -1,7 +1,10 @@
 //! Helpers shared by the journal tests: configs, op builders, a reference model.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 use bytes::Bytes;
 use ferromq_journal::{Journal, JournalConfig, LockMode, Op, Recovered, SyncMode};
@@ -15,6 +18,29 @@ pub const CLOSE_MARKER_LEN: u64 = 9;
 /// Bytes of the empty batch `open` writes after a close marker: a record holding an op
 /// count of zero.
 pub const OPEN_RECORD_LEN: u64 = 13;
+
+/// Runs this test binary again as a second process that runs only the ignored helper test
+/// `name` (the crash and lock tests kill it), with `env` added and its stdout piped.
+pub fn spawn_helper(name: &str, env: &[(&str, &OsStr)]) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--ignored", "--nocapture"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Whether the helper printed a line containing `marker` before its stdout ended.
+pub fn helper_printed(child: &mut Child, marker: &str) -> bool {
+    let Some(stdout) = child.stdout.take() else {
+        return false;
+    };
+    BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.contains(marker))
+}
 
 /// A config that skips fsync (tests check logic, not the disk).
 ///

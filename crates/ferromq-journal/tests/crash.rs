@@ -3,7 +3,6 @@
 //! recover exactly the batches it acknowledged, plus at most the one in flight.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -78,19 +77,14 @@ fn parse(line: &str) -> Option<Report> {
 
 /// Runs the child on `dir` and kills it `after` its first acknowledgement.
 fn run_and_kill(dir: &std::path::Path, seed: u64, after: Duration) -> Report {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "crash::child_writes_workload",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(CHILD_DIR_VAR, dir)
-        .env(CHILD_SEED_VAR, seed.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let seed = seed.to_string();
+    let mut child = spawn_helper(
+        "crash::child_writes_workload",
+        &[
+            (CHILD_DIR_VAR, dir.as_os_str()),
+            (CHILD_SEED_VAR, std::ffi::OsStr::new(&seed)),
+        ],
+    );
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {

@@ -1,7 +1,5 @@
 //! The directory lock: one journal per directory, released on close, drop and SIGKILL.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -75,24 +73,14 @@ fn child_holds_lock() {
 #[test]
 fn sigkill_releases_the_lock() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "lock::child_holds_lock",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(CHILD_DIR_VAR, dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let ready = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .any(|line| line.contains(CHILD_READY));
-    assert!(ready, "child never took the lock");
+    let mut child = spawn_helper(
+        "lock::child_holds_lock",
+        &[(CHILD_DIR_VAR, dir.path().as_os_str())],
+    );
+    assert!(
+        helper_printed(&mut child, CHILD_READY),
+        "child never took the lock"
+    );
 
     let config = fast_config(dir.path()).with_lock(LockMode::Fail);
     assert!(matches!(

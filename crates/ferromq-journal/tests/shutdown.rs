@@ -1,8 +1,5 @@
 //! The clean-shutdown marker and the fsync latency histogram.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use ferromq_journal::{JournalConfig, LatencyHistogram, LockMode};
 
 use crate::common::*;
@@ -163,24 +160,14 @@ fn child_appends_after_a_clean_close() {
 #[test]
 fn sigkill_is_not_a_clean_shutdown() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "shutdown::child_appends_after_a_clean_close",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(CHILD_DIR_VAR, dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let ready = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .any(|line| line.contains(CHILD_READY));
-    assert!(ready, "child never appended");
+    let mut child = spawn_helper(
+        "shutdown::child_appends_after_a_clean_close",
+        &[(CHILD_DIR_VAR, dir.path().as_os_str())],
+    );
+    assert!(
+        helper_printed(&mut child, CHILD_READY),
+        "child never appended"
+    );
     child.kill().unwrap(); // SIGKILL: no destructor, no close
     child.wait().unwrap();
     let (_journal, recovered) = open(&fast_config(dir.path()));
