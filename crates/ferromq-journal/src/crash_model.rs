@@ -20,7 +20,7 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use crate::config::{JournalConfig, LockMode, SyncMode};
-use crate::journal::{prepare, Journal};
+use crate::journal::{prepare, Journal, Recovered};
 use crate::op::{batch_len, Op};
 use crate::record::frame_len;
 use crate::stats::Counters;
@@ -78,20 +78,7 @@ fn recover(files: &Files) -> Model {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let spaces = recovered
-        .spaces
-        .keys()
-        .map(|key| {
-            let read = journal.read(key, 0, usize::MAX, usize::MAX);
-            let messages = runtime.block_on(read).expect("read back");
-            (key.clone(), messages.into_iter().collect())
-        })
-        .collect();
-    drop(journal);
-    Model {
-        spaces,
-        meta: recovered.meta,
-    }
+    runtime.block_on(Model::from_journal(&journal, &recovered))
 }
 
 /// Cuts of the newest file of `files` inside `from..to` (a few, spread out).

@@ -1,6 +1,5 @@
 //! Helpers shared by the journal tests: configs, op builders, a reference model.
 
-use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -128,27 +127,6 @@ pub fn file_len(path: &Path) -> u64 {
 }
 
 impl Model {
-    /// What `journal` holds: the spaces `recovered` names, read back in full.
-    pub async fn from_journal(journal: &Journal, recovered: &Recovered) -> Self {
-        let mut spaces = BTreeMap::new();
-        for (key, summary) in &recovered.spaces {
-            let messages = read_all(journal, key).await;
-            assert_eq!(
-                messages.len() as u64,
-                summary.messages,
-                "space {key}: summary and contents disagree"
-            );
-            let mut sorted = messages.clone();
-            sorted.sort_by_key(|(seq, _)| *seq);
-            assert_eq!(sorted, messages, "space {key} is not read in seq order");
-            spaces.insert(key.clone(), messages.into_iter().collect());
-        }
-        Self {
-            spaces,
-            meta: recovered.meta.clone(),
-        }
-    }
-
     pub async fn assert_stored(&self, journal: &Journal, recovered: &Recovered) {
         assert_eq!(&Model::from_journal(journal, recovered).await, self);
     }
